@@ -1,0 +1,4 @@
+from .functional import evaluate_ytvis, to_percent
+from .metrics import VideoInstanceMetric
+
+__all__ = ['evaluate_ytvis', 'to_percent', 'VideoInstanceMetric']

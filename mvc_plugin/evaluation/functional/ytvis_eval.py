@@ -1,0 +1,398 @@
+"""Local, numpy-2-safe YouTube-VIS / OVIS evaluation.
+
+mmdet 3.3's ``YTVISeval`` crashes under numpy 2 (``np.float``) and its metric
+fills GT areas with box areas. This module computes the official YouTube-VIS
+AP (as defined by the youtubevos cocoapi ``ytvoseval.py``) by reusing
+pycocotools: videos play the role of COCO "images", tracks the role of
+annotations, and only the IoU is replaced by the spatio-temporal mask IoU
+
+    IoU(D, G) = sum_t |D_t & G_t| / sum_t |D_t | G_t|
+
+over the frames of the video (a frame where only one side has a mask adds its
+area to the union; an empty union gives IoU 0). Matching, accumulation and
+the summary table are pycocotools' own ``COCOeval`` code.
+
+Deliberate choices (the first and last follow the official code):
+
+* a track's area is the mean of its per-frame mask areas over the frames where
+  it has a non-empty mask (0 if none), the official ``avg_area``; GT ``areas``
+  given in the JSON are used as the official code does, otherwise they are
+  computed from the masks;
+* GT and detection tracks are renumbered 1..N internally: COCOeval reads a
+  match with id 0 as "unmatched", and ids given in the inputs may repeat
+  across videos (mmdet's metric uses per-video instance ids);
+* crowd GT (``iscrowd=1``) are ignored in matching exactly like COCO, but the
+  IoU with them is the plain spatio-temporal IoU (the official ``ytvoseval``
+  does not use COCO's intersection-over-detection for crowds).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from collections import defaultdict
+from numbers import Real
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+__all__ = [
+    'YTVIS_AREA_RANGES', 'YTVIS_STAT_KEYS', 'YTVISCOCOeval', 'evaluate_ytvis',
+    'spatio_temporal_iou', 'to_percent'
+]
+
+#: Official YouTube-VIS area ranges (mean per-frame mask area, in pixels).
+YTVIS_AREA_RANGES: dict[str, list[float]] = {
+    'all': [0.0, 1e5**2],
+    'small': [0.0, 128.0**2],
+    'medium': [128.0**2, 256.0**2],
+    'large': [256.0**2, 1e5**2],
+}
+
+#: Names of the 12 numbers of ``COCOeval.stats``, in order.
+YTVIS_STAT_KEYS: tuple[str, ...] = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl',
+                                    'AR1', 'AR10', 'AR100', 'ARs', 'ARm',
+                                    'ARl')
+
+_AREA_LEGEND = ('  (YouTube-VIS area ranges, mean per-frame mask area in px: '
+                'small [0, 128^2], medium [128^2, 256^2], '
+                'large [256^2, 1e10])')
+
+
+class YTVISCOCOeval(COCOeval):
+    """``COCOeval`` over videos with the spatio-temporal mask IoU.
+
+    Expects COCO objects built by :func:`evaluate_ytvis`: "images" are videos
+    (with ``length``), annotations are tracks with normalised per-frame RLEs
+    in ``segmentations`` (compressed, ``bytes`` counts, or ``None``), the
+    per-frame areas in ``_frame_areas`` and the track area in ``area``.
+    """
+
+    def _prepare(self) -> None:
+        """Group tracks by (video, category); no ``annToRLE`` conversion.
+
+        Same as ``COCOeval._prepare`` except that the masks were already
+        normalised when the COCO objects were built.
+        """
+        p = self.params
+        cat_ids = p.catIds if p.useCats else []
+        gts = self.cocoGt.loadAnns(
+            self.cocoGt.getAnnIds(imgIds=p.imgIds, catIds=cat_ids))
+        dts = self.cocoDt.loadAnns(
+            self.cocoDt.getAnnIds(imgIds=p.imgIds, catIds=cat_ids))
+        for gt in gts:
+            # Identical to COCOeval / ytvoseval: crowd GT are ignored.
+            gt['ignore'] = int(bool(gt.get('iscrowd', 0)))
+        self._gts = defaultdict(list)
+        self._dts = defaultdict(list)
+        for gt in gts:
+            self._gts[gt['image_id'], gt['category_id']].append(gt)
+        for dt in dts:
+            self._dts[dt['image_id'], dt['category_id']].append(dt)
+        self.evalImgs = defaultdict(list)
+        self.eval = {}
+
+    def computeIoU(self, imgId: Any, catId: Any) -> Any:  # noqa: N802,N803
+        """Spatio-temporal mask IoU between the detections and GT tracks of
+        one video (rows: detections sorted by score, at most maxDets[-1])."""
+        p = self.params
+        if p.useCats:
+            gt = self._gts[imgId, catId]
+            dt = self._dts[imgId, catId]
+        else:
+            gt = [g for c in p.catIds for g in self._gts[imgId, c]]
+            dt = [d for c in p.catIds for d in self._dts[imgId, c]]
+        if len(gt) == 0 and len(dt) == 0:
+            return []
+        order = np.argsort([-d['score'] for d in dt], kind='mergesort')
+        dt = [dt[i] for i in order][:p.maxDets[-1]]
+        if len(gt) == 0 or len(dt) == 0:
+            return np.zeros((len(dt), len(gt)))
+        return spatio_temporal_iou(
+            [d['segmentations'] for d in dt], [g['segmentations'] for g in gt],
+            np.stack([d['_frame_areas'] for d in dt]),
+            np.stack([g['_frame_areas'] for g in gt]))
+
+    def summarize(self) -> None:
+        """COCOeval's summary plus a legend line with the YouTube-VIS area
+        thresholds (COCOeval hard-codes the labels 'small'/'medium'/'large')."""
+        super().summarize()
+        print(_AREA_LEGEND)
+
+
+def spatio_temporal_iou(dt_segms: Sequence[Sequence[Optional[dict]]],
+                        gt_segms: Sequence[Sequence[Optional[dict]]],
+                        dt_areas: np.ndarray,
+                        gt_areas: np.ndarray) -> np.ndarray:
+    """IoU matrix (D, G) of tracks given as per-frame compressed RLE or None.
+
+    ``dt_areas`` (D, T) and ``gt_areas`` (G, T) are the per-frame mask areas
+    (0 where there is no mask). One ``pycocotools.mask.iou`` call per frame;
+    the intersection is recovered exactly as I = iou * (A + B) / (1 + iou).
+    """
+    num_dt, num_frames = dt_areas.shape
+    inter = np.zeros((num_dt, gt_areas.shape[0]), dtype=np.float64)
+    for t in range(num_frames):
+        d_idx = [i for i, s in enumerate(dt_segms) if s[t] is not None]
+        g_idx = [j for j, s in enumerate(gt_segms) if s[t] is not None]
+        if not d_idx or not g_idx:
+            continue
+        ious = np.asarray(
+            mask_utils.iou([dt_segms[i][t] for i in d_idx],
+                           [gt_segms[j][t] for j in g_idx], [0] * len(g_idx)),
+            dtype=np.float64).reshape(len(d_idx), len(g_idx))
+        a = dt_areas[d_idx, t][:, None]
+        b = gt_areas[g_idx, t][None, :]
+        inter[np.ix_(d_idx, g_idx)] += np.rint(ious * (a + b) / (1.0 + ious))
+    union = dt_areas.sum(1)[:, None] + gt_areas.sum(1)[None, :] - inter
+    out = np.zeros_like(inter)
+    np.divide(inter, union, out=out, where=union > 0)
+    return out
+
+
+def _fail(video_id: Any, what: str) -> ValueError:
+    return ValueError(f'video {video_id!r}: {what}')
+
+
+def _video_of(obj: Any) -> str:
+    """' (video <id>)' for error messages, when the id is known."""
+    if isinstance(obj, Mapping) and 'video_id' in obj:
+        return f' (video {obj["video_id"]!r})'
+    return ''
+
+
+def _require(obj: Mapping, keys: Sequence[str], where: str) -> None:
+    if not isinstance(obj, Mapping):
+        raise ValueError(f'{where}: expected a dict, got {type(obj).__name__}')
+    missing = [k for k in keys if k not in obj]
+    if missing:
+        raise ValueError(f'{where}: missing key(s) {missing}')
+
+
+def _normalise_rle(rle: Any, height: int, width: int, video_id: Any,
+                   where: str) -> dict:
+    """Return a compressed RLE (bytes counts) after checking its size."""
+    if not isinstance(rle, Mapping) or 'counts' not in rle \
+            or 'size' not in rle:
+        raise _fail(video_id, f'{where} is not an RLE dict with "size" and '
+                    f'"counts" (got {type(rle).__name__}); polygons are not '
+                    'supported')
+    size = [int(s) for s in rle['size']]
+    if size != [height, width]:
+        raise _fail(video_id, f'{where} has size {size} but the video is '
+                    f'(height, width) = {[height, width]}')
+    counts = rle['counts']
+    if isinstance(counts, (list, tuple, np.ndarray)):
+        total = int(np.sum(np.asarray(counts, dtype=np.int64)))
+        if total != height * width:
+            raise _fail(video_id, f'{where}: uncompressed RLE counts sum to '
+                        f'{total}, expected {height}*{width}')
+        return mask_utils.frPyObjects(
+            {'size': size, 'counts': [int(c) for c in counts]}, height, width)
+    if isinstance(counts, str):
+        counts = counts.encode('ascii')
+    if not isinstance(counts, bytes):
+        raise _fail(video_id, f'{where}: RLE counts must be str, bytes or a '
+                    f'list, got {type(counts).__name__}')
+    return {'size': size, 'counts': counts}
+
+
+def _video_length(video: Mapping) -> int:
+    vid = video['id']
+    length = video.get('length')
+    names = video.get('file_names')
+    if length is None and names is None:
+        raise _fail(vid, 'video needs "length" or "file_names"')
+    if length is not None and names is not None and int(length) != len(names):
+        raise _fail(vid, f'"length" {length} differs from the number of '
+                    f'"file_names" ({len(names)})')
+    return int(length) if length is not None else len(names)
+
+
+def _track(ann: Mapping, video: Mapping, length: int, where: str) -> tuple:
+    """Normalised per-frame RLEs, per-frame areas (T,) and mean area."""
+    vid = video['id']
+    segms = ann['segmentations']
+    if not isinstance(segms, (list, tuple)):
+        raise _fail(vid, f'{where}: "segmentations" must be a list')
+    if len(segms) != length:
+        raise _fail(vid, f'{where} has {len(segms)} segmentations but the '
+                    f'video has {length} frames')
+    h, w = int(video['height']), int(video['width'])
+    rles = [
+        None if s is None else _normalise_rle(s, h, w, vid,
+                                              f'{where}, frame {t}')
+        for t, s in enumerate(segms)
+    ]
+    areas = np.zeros(length, dtype=np.float64)
+    present = [t for t, r in enumerate(rles) if r is not None]
+    if present:
+        areas[present] = mask_utils.area([rles[t] for t in present])
+    nonzero = areas[areas > 0]
+    return rles, areas, float(nonzero.mean()) if nonzero.size else 0.0
+
+
+def _avg_given_areas(given: Any, length: int, vid: Any, where: str) -> float:
+    """Official avg_area from a JSON ``areas`` list (non-empty entries)."""
+    if not isinstance(given, (list, tuple)) or len(given) != length:
+        raise _fail(vid, f'{where}: "areas" must be a list of {length} '
+                    'entries')
+    vals = [float(a) for a in given if a]
+    return float(np.mean(vals)) if vals else 0.0
+
+
+def _build(gt: Mapping, results: Sequence[Mapping]) -> tuple[COCO, COCO]:
+    """Validate the inputs and build the GT and detection COCO objects."""
+    _require(gt, ('videos', 'annotations', 'categories'), 'gt')
+    videos: dict[Any, dict] = {}
+    for video in gt['videos']:
+        _require(video, ('id', 'width', 'height'),
+                 f'gt video {video.get("id")!r}'
+                 if isinstance(video, Mapping) else 'gt video')
+        if video['id'] in videos:
+            raise _fail(video['id'], 'duplicate video id in gt')
+        videos[video['id']] = dict(
+            id=video['id'], width=int(video['width']),
+            height=int(video['height']), length=_video_length(video))
+    categories = []
+    for cat in gt['categories']:
+        _require(cat, ('id', ), 'gt category')
+        categories.append(dict(cat))
+    cat_ids = {c['id'] for c in categories}
+    if len(cat_ids) != len(categories):
+        raise ValueError('gt: duplicate category ids')
+
+    gt_anns = []
+    for i, ann in enumerate(gt['annotations']):
+        _require(ann, ('video_id', 'category_id', 'segmentations'),
+                 f'gt annotation #{i}{_video_of(ann)}')
+        vid = ann['video_id']
+        where = f'gt annotation #{i} (id {ann.get("id")!r})'
+        if vid not in videos:
+            raise _fail(vid, f'{where}: video not in gt videos')
+        if ann['category_id'] not in cat_ids:
+            raise _fail(vid, f'{where}: category_id {ann["category_id"]!r} '
+                        'not in gt categories')
+        video = videos[vid]
+        rles, areas, avg_area = _track(ann, video, video['length'], where)
+        if ann.get('areas') is not None:
+            avg_area = _avg_given_areas(ann['areas'], video['length'], vid,
+                                        where)
+        gt_anns.append(
+            dict(id=len(gt_anns) + 1, image_id=vid, video_id=vid,
+                 category_id=ann['category_id'],
+                 iscrowd=int(bool(ann.get('iscrowd', 0))), area=avg_area,
+                 segmentations=rles, _frame_areas=areas))
+
+    dt_anns = []
+    if not isinstance(results, (list, tuple)):
+        raise ValueError('results must be a list of dicts')
+    for i, res in enumerate(results):
+        _require(res, ('video_id', 'category_id', 'score', 'segmentations'),
+                 f'result #{i}{_video_of(res)}')
+        vid = res['video_id']
+        where = f'result #{i}'
+        if vid not in videos:
+            raise _fail(vid, f'{where}: video not in gt videos')
+        if res['category_id'] not in cat_ids:
+            raise _fail(vid, f'{where}: category_id {res["category_id"]!r} '
+                        'not in gt categories')
+        score = res['score']
+        if not isinstance(score, Real) or not math.isfinite(float(score)):
+            raise _fail(vid, f'{where}: score must be a finite number, got '
+                        f'{score!r}')
+        video = videos[vid]
+        rles, areas, avg_area = _track(res, video, video['length'], where)
+        dt_anns.append(
+            dict(id=len(dt_anns) + 1, image_id=vid, video_id=vid,
+                 category_id=res['category_id'], score=float(score),
+                 iscrowd=0, area=avg_area, segmentations=rles,
+                 _frame_areas=areas))
+
+    images = list(videos.values())
+    coco_gt, coco_dt = COCO(), COCO()
+    coco_gt.dataset = dict(images=images, annotations=gt_anns,
+                           categories=categories)
+    coco_dt.dataset = dict(images=images, annotations=dt_anns,
+                           categories=categories)
+    coco_gt.createIndex()
+    coco_dt.createIndex()
+    return coco_gt, coco_dt
+
+
+def evaluate_ytvis(gt: dict,
+                   results: list[dict],
+                   max_dets: Sequence[int] = (1, 10, 100),
+                   verbose: bool = True) -> dict:
+    """Official YouTube-VIS / OVIS segmentation AP/AR, computed locally.
+
+    Args:
+        gt: official YouTube-VIS JSON dict (``videos``, ``annotations``,
+            ``categories``). Per-frame GT masks are RLE dicts (compressed
+            ``str``/``bytes`` counts or uncompressed list counts) or None.
+        results: official results list: dicts with ``video_id``,
+            ``category_id``, ``score`` and per-frame ``segmentations``.
+        max_dets: the three maxDets thresholds (detections per video and
+            category). COCOeval's summary computes AP at maxDets=100, so the
+            last one must be 100.
+        verbose: print the summary table.
+
+    Returns:
+        dict with ``AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm,
+        ARl`` as floats in [0, 1] (-1.0 where undefined, as COCOeval) and
+        ``summary`` (the printed table).
+
+    Raises:
+        ValueError: malformed input (unknown video or category, wrong number
+            of frames, RLE size different from the video's, missing keys).
+    """
+    max_dets = [int(m) for m in max_dets]
+    if len(max_dets) != 3 or max_dets != sorted(set(max_dets)) \
+            or max_dets[0] < 1 or max_dets[-1] != 100:
+        raise ValueError('max_dets must be 3 increasing positive ints ending '
+                         f'with 100 (COCOeval summarises AP@100), got '
+                         f'{max_dets}')
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        coco_gt, coco_dt = _build(gt, results)
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluator = YTVISCOCOeval(coco_gt, coco_dt, iouType='segm')
+        p = evaluator.params
+        p.imgIds = sorted(coco_gt.getImgIds())
+        p.catIds = sorted(coco_gt.getCatIds())
+        # iouThrs (.50:.05:.95) and recThrs (101 points) are COCOeval's
+        # defaults, identical to the official ytvoseval settings.
+        p.maxDets = max_dets
+        p.areaRng = [list(YTVIS_AREA_RANGES[k]) for k in
+                     ('all', 'small', 'medium', 'large')]
+        p.areaRngLbl = ['all', 'small', 'medium', 'large']
+        evaluator.evaluate()
+        evaluator.accumulate()
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        evaluator.summarize()
+    summary = buf.getvalue()
+    if verbose:
+        print(summary, end='')
+    stats: dict[str, Any] = {
+        k: float(v) for k, v in zip(YTVIS_STAT_KEYS, evaluator.stats)
+    }
+    stats['summary'] = summary
+    return stats
+
+
+def to_percent(stats: Mapping[str, Any]) -> dict:
+    """Scale numeric values to 0-100, keeping undefined (-1) as -1.0.
+
+    Non-numeric values (e.g. ``summary``) are passed through unchanged.
+    """
+    out: dict[str, Any] = {}
+    for key, val in stats.items():
+        if isinstance(val, Real) and not isinstance(val, bool):
+            out[key] = -1.0 if val < 0 else float(val) * 100.0
+        else:
+            out[key] = val
+    return out

@@ -1,0 +1,179 @@
+"""YouTube-VIS / OVIS metric scored by the local, numpy-2-safe evaluator.
+
+``VideoInstanceMetric`` keeps mmdet's ``YouTubeVISMetric`` collection and
+formatting (``process_video`` -> official GT JSON + results list) and
+replaces the scoring: mmdet 3.3's ``YTVISeval`` crashes under numpy 2 and its
+GT areas are box areas, whereas the official benchmark uses mask areas.
+"""
+from __future__ import annotations
+
+import os
+import os.path as osp
+import zipfile
+from collections import defaultdict
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import mmengine
+from mmengine.logging import MMLogger
+
+from mmdet.evaluation.metrics import YouTubeVISMetric
+from mmdet.registry import METRICS
+
+from ..functional import YTVIS_STAT_KEYS, evaluate_ytvis, to_percent
+
+__all__ = ['VideoInstanceMetric']
+
+# mmdet's YouTubeVISMetric item names -> ours, so old configs keep working.
+_LEGACY_ITEMS = {
+    'mAP': 'AP',
+    'mAP_50': 'AP50',
+    'mAP_75': 'AP75',
+    'mAP_s': 'APs',
+    'mAP_m': 'APm',
+    'mAP_l': 'APl',
+    'AR@1': 'AR1',
+    'AR@10': 'AR10',
+    'AR@100': 'AR100',
+    'AR_s@100': 'ARs',
+    'AR_m@100': 'ARm',
+    'AR_l@100': 'ARl',
+}
+
+
+@METRICS.register_module()
+class VideoInstanceMetric(YouTubeVISMetric):
+    """Official YouTube-VIS AP/AR (in percent, -1 where undefined).
+
+    Args:
+        metric: only ``'youtube_vis_ap'`` (kept for config compatibility).
+        metric_items: reported keys, among ``AP, AP50, AP75, APs, APm, APl,
+            AR1, AR10, AR100, ARs, ARm, ARl`` (mmdet's names such as
+            ``'mAP_50'`` are accepted). Defaults to ``AP`` .. ``AR10``.
+        outfile_prefix: ``<prefix>.json`` (official results list) and
+            ``<prefix>.submission_file.zip`` (holding ``results.json``) are
+            written there when given. Required when ``format_only``. Nothing
+            is ever written into the cwd by default.
+        collect_device / prefix: as in mmengine's ``BaseMetric``.
+        format_only: only write the submission files, return ``{}``.
+    """
+
+    default_prefix: Optional[str] = 'ytvis'
+    DEFAULT_ITEMS: Tuple[str, ...] = ('AP', 'AP50', 'AP75', 'APs', 'APm',
+                                      'APl', 'AR1', 'AR10')
+
+    def __init__(self,
+                 metric: Union[str, List[str]] = 'youtube_vis_ap',
+                 metric_items: Optional[Sequence[str]] = None,
+                 outfile_prefix: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 format_only: bool = False) -> None:
+        super().__init__(
+            metric=metric,
+            metric_items=metric_items,
+            outfile_prefix=outfile_prefix,
+            collect_device=collect_device,
+            prefix=prefix,
+            format_only=format_only)
+        if format_only and not outfile_prefix:
+            raise ValueError('VideoInstanceMetric(format_only=True) needs '
+                             '`outfile_prefix` (e.g. "work_dirs/x/results"): '
+                             'the results json and zip are written there.')
+        self.items = self._resolve_items(metric_items)
+        # frames of videos fed frame by frame (image-based sampler)
+        self._frame_buffer: Dict[Any, list] = defaultdict(list)
+
+    @staticmethod
+    def _resolve_items(metric_items: Optional[Sequence[str]]) -> List[str]:
+        """Map requested item names (ours or mmdet's) to our stat keys."""
+        if metric_items is None:
+            return list(VideoInstanceMetric.DEFAULT_ITEMS)
+        items = []
+        for item in metric_items:
+            key = _LEGACY_ITEMS.get(item, item)
+            if key not in YTVIS_STAT_KEYS:
+                raise KeyError(f'metric item "{item}" is not supported; '
+                               f'choose from {list(YTVIS_STAT_KEYS)}')
+            items.append(key)
+        return items
+
+    def process_image(self, data_samples: Sequence, video_len: int) -> None:
+        """Buffer frames fed one by one; score the video once complete.
+
+        mmdet's ``YouTubeVISMetric`` has no ``process_image``, so an
+        image-based sampler (``ori_video_length`` > frames per sample) would
+        crash there.
+        """
+        sample = data_samples[0]
+        video_id = sample.metainfo['video_id']
+        buffer = self._frame_buffer[video_id]
+        buffer.append(sample)
+        if len(buffer) == video_len:
+            buffer.sort(key=lambda s: s.metainfo.get('frame_id', 0))
+            del self._frame_buffer[video_id]
+            self.process_video(buffer)
+
+    def _format_one_video_gts(self, gt_dicts: Tuple[dict]) -> List:
+        """Parent's GT formatting + video ``length``, minus box ``areas``.
+
+        The parent records videos without ``length`` and fills ``areas`` with
+        box areas; without them :func:`evaluate_ytvis` uses mask areas.
+        """
+        num_before = len(self._vis_meta_info['videos'])
+        anns = super()._format_one_video_gts(gt_dicts)
+        for video in self._vis_meta_info['videos'][num_before:]:
+            video['length'] = gt_dicts[0]['video_length']
+        for ann in anns:
+            ann.pop('areas', None)
+        return anns
+
+    def compute_metrics(self, results: List) -> Dict[str, float]:
+        """Score the gathered videos with :func:`evaluate_ytvis`."""
+        if not results:
+            raise ValueError('VideoInstanceMetric got no processed videos.')
+        tmp_pred_results, tmp_gt_results = zip(*results)
+        gt_results = self.format_gts(tmp_gt_results)
+        pred_results = self.format_preds(tmp_pred_results)
+        if self.outfile_prefix:
+            self.save_pred_results(pred_results)
+        if self.format_only:
+            return dict()
+        stats = evaluate_ytvis(gt_results, pred_results, verbose=False)
+        logger: MMLogger = MMLogger.get_current_instance()
+        logger.info('YouTube-VIS evaluation:\n' + stats['summary'])
+        percent = to_percent(stats)
+        return {key: round(percent[key], 4) for key in self.items}
+
+    def save_pred_results(self, pred_results: List) -> None:
+        """Write ``<prefix>.json`` and ``<prefix>.submission_file.zip``."""
+        if not self.outfile_prefix:
+            raise ValueError('`outfile_prefix` is needed to save results.')
+        prefix = str(self.outfile_prefix)
+        out_dir = osp.dirname(osp.abspath(prefix))
+        os.makedirs(out_dir, exist_ok=True)
+        json_path = f'{prefix}.json'
+        mmengine.dump(pred_results, json_path)
+        zip_path = f'{prefix}.submission_file.zip'
+        with zipfile.ZipFile(zip_path, 'w', zipfile.ZIP_DEFLATED) as zf:
+            zf.write(json_path, 'results.json')
+        MMLogger.get_current_instance().info(
+            f'YouTube-VIS results written to {json_path}; submit {zip_path} '
+            'to the test server.')
+
+    def evaluate(self, size: int = 1) -> dict:
+        """Parent's gather + score, then reset the per-round state.
+
+        The parent leaves ``_vis_meta_info`` as a plain ``dict`` after
+        evaluating, so a second validation round would hit ``KeyError:
+        'images'``; it is reset to a ``defaultdict`` here.
+        """
+        if self._frame_buffer:
+            pending = {k: len(v) for k, v in self._frame_buffer.items()}
+            self._frame_buffer.clear()
+            raise ValueError('incomplete videos fed frame by frame '
+                             f'(video_id: frames received): {pending}')
+        try:
+            return super().evaluate(size)
+        finally:
+            self.results.clear()
+            self._vis_meta_info = defaultdict(list)
