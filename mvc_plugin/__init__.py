@@ -9,6 +9,6 @@ from .engine import register_checkpoint_globals
 
 register_checkpoint_globals()
 
-from . import datasets, engine, evaluation  # noqa: E402,F401  (registration side effects)
+from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration side effects)
 
-__all__ = ['__version__', 'datasets', 'engine', 'evaluation']
+__all__ = ['__version__', 'datasets', 'engine', 'evaluation', 'models']

@@ -1,0 +1,3 @@
+from .video_patch_mask import VideoPatchMask
+
+__all__ = ['VideoPatchMask']

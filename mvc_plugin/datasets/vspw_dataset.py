@@ -1,0 +1,97 @@
+"""VSPW (video semantic segmentation) read from its official layout, for mmseg.
+
+Layout: ``<root>/data/<video>/origin/<frame>.jpg``, ``<root>/data/<video>/mask/<frame>.png``,
+``<root>/<split>.txt`` (one video per line) and ``<root>/label_num_dic_final.json``
+(class name -> raw label). Raw label 0 ("others") and 255 are ignored and the other labels shift
+by -1, which is exactly mmseg's ``reduce_zero_label``; VSPW then has 124 classes.
+"""
+import json
+import os
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.logging import print_log
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+
+from .validation import FRAME_CHECKS, DatasetError, check_frames, require_dir
+
+__all__ = ['VSPWDataset']
+
+IMG_EXTS = ('.jpg', '.jpeg', '.png')
+
+
+@DATASETS.register_module()
+class VSPWDataset(BaseSegDataset):
+    """Frames of VSPW videos as mmseg samples, each carrying its video name and frame index.
+
+    Args:
+        split: split file relative to ``data_root`` listing the videos.
+        label_map_file: the release's ``label_num_dic_final.json``; gives the class names when
+            ``metainfo`` has none.
+        frame_check: how frame and mask files are checked at load time
+            (``'none' | 'exists' | 'header' | 'decode'``).
+        Other arguments as in :class:`mmseg.datasets.BaseSegDataset`; ``data_prefix`` defaults
+        to ``dict(img_path='data')``.
+    """
+
+    def __init__(self, split: str = 'train.txt',
+                 label_map_file: Optional[str] = 'label_num_dic_final.json',
+                 frame_check: str = 'header', reduce_zero_label: bool = True,
+                 metainfo: Optional[dict] = None, data_root: Optional[str] = None,
+                 data_prefix: Optional[dict] = None, **kwargs) -> None:
+        if frame_check not in FRAME_CHECKS:
+            raise ValueError(f'frame_check must be one of {FRAME_CHECKS}, got {frame_check!r}')
+        self.split = split
+        self.frame_check = frame_check
+        if data_root:
+            require_dir(data_root, 'VSPWDataset.data_root')
+        metainfo = dict(metainfo or {})
+        if metainfo.get('classes') is None and label_map_file:
+            metainfo['classes'] = self._classes_from_json(osp.join(data_root or '',
+                                                                   label_map_file))
+        super().__init__(metainfo=metainfo, data_root=data_root,
+                         data_prefix=data_prefix or dict(img_path='data'),
+                         reduce_zero_label=reduce_zero_label, **kwargs)
+
+    @staticmethod
+    def _classes_from_json(path: str) -> tuple:
+        if not osp.isfile(path):
+            raise DatasetError('VSPW class list not found',
+                               [f'{path}: no such file (expected the release\'s '
+                                f'label_num_dic_final.json, or give metainfo=dict(classes=...))'])
+        with open(path) as f:
+            mapping = json.load(f)
+        by_label = sorted((int(v), k) for k, v in mapping.items() if 0 < int(v) < 255)
+        return tuple(name for _, name in by_label)
+
+    def load_data_list(self) -> List[dict]:
+        split_path = osp.join(self.data_root or '', self.split)
+        if not osp.isfile(split_path):
+            raise DatasetError('VSPW split file not found', [f'{split_path}: no such file'])
+        with open(split_path) as f:
+            videos = [line.strip() for line in f if line.strip()]
+        root = self.data_prefix.get('img_path') or ''
+        data_list, problems, paths = [], [], []
+        for video in videos:
+            img_dir, mask_dir = osp.join(root, video, 'origin'), osp.join(root, video, 'mask')
+            if not osp.isdir(img_dir):
+                problems.append(f'{img_dir}: video "{video}" listed in {split_path} has no '
+                                'origin/ folder')
+                continue
+            frames = sorted(n for n in os.listdir(img_dir) if n.lower().endswith(IMG_EXTS))
+            if not frames:
+                problems.append(f'{img_dir}: video "{video}" has no frames')
+            for t, name in enumerate(frames):
+                seg = osp.join(mask_dir, osp.splitext(name)[0] + '.png')
+                paths += [osp.join(img_dir, name), seg]
+                data_list.append(dict(img_path=osp.join(img_dir, name), seg_map_path=seg,
+                                      label_map=self.label_map,
+                                      reduce_zero_label=self.reduce_zero_label, seg_fields=[],
+                                      video=video, frame_id=t, video_length=len(frames)))
+        problems += check_frames(paths, self.frame_check)
+        if problems:
+            raise DatasetError(f'VSPW data under {root} ({split_path})', problems)
+        print_log(f'VSPWDataset: {len(videos)} videos, {len(data_list)} frames, '
+                  f'{len(self.metainfo["classes"])} classes', 'current')
+        return data_list

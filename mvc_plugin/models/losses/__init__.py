@@ -1,0 +1,3 @@
+from .mvc_consistency_loss import MVCConsistencyLoss
+
+__all__ = ['MVCConsistencyLoss']
