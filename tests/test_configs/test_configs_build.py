@@ -1,14 +1,23 @@
-"""Every shipped config loads, inherits mmdet's bases and builds its model with the plug-in."""
+"""Every shipped config loads, inherits the hosts' bases and builds its model with the plug-in."""
 from pathlib import Path
 
 import pytest
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import MODELS, init_default_scope
 
 import mvc_plugin  # noqa: F401
-from mmdet.registry import MODELS
+from mmdet.models import Mask2FormerVideo
+from mmseg.models import EncoderDecoder
 
-CONFIGS = sorted((Path(__file__).resolve().parents[2] / 'configs').glob('*.py'))
+CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
+CONFIGS = sorted(CONFIG_DIR.glob('*.py'))
+HOSTS = {'mmdet': Mask2FormerVideo, 'mmseg': EncoderDecoder}
+
+
+def _build(path: Path):
+    cfg = Config.fromfile(str(path))
+    init_default_scope(cfg.default_scope)
+    return cfg, MODELS.build(cfg.model)
 
 
 def test_config_basenames_are_unique():
@@ -18,19 +27,32 @@ def test_config_basenames_are_unique():
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
 def test_config_builds_model(path):
-    cfg = Config.fromfile(str(path))
+    cfg, model = _build(path)
     assert cfg.custom_imports['imports'] == ['mvc_plugin']
+    assert isinstance(model, HOSTS[cfg.default_scope])
+    host_cfg = cfg.model.model if cfg.model.type == 'MaskedVideoConsistency' else cfg.model
+    head = host_cfg.get('track_head') or host_cfg.get('decode_head')
+    assert head.num_classes == len(head.loss_cls.class_weight) - 1
+
+
+@pytest.mark.parametrize('path', [p for p in CONFIGS if (p.parent / (p.stem + '_baseline.py'))
+                                  .is_file()], ids=lambda p: p.stem)
+def test_mvc_config_matches_its_baseline(path):
+    """An MVC config is its baseline plus training-only masking: same parameters, same keys."""
+    cfg, model = _build(path)
+    assert cfg.model.type == 'MaskedVideoConsistency'
+    _, base = _build(path.parent / (path.stem + '_baseline.py'))
+    assert type(base) is type(model).__mro__[2]
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in base.parameters())
+    assert list(model.state_dict()) == list(base.state_dict())
+
+
+def test_vis_youtube_is_mmdet_mask2former_vis_with_mvc():
+    cfg = Config.fromfile(str(CONFIG_DIR / 'vis_youtube.py'))
+    assert cfg.model.type == 'MaskedVideoConsistency'
+    assert cfg.model.model.type == 'Mask2FormerVideo'
+    assert cfg.model.model.backbone.depth == 50
+    assert cfg.model.model.track_head.num_classes == 40
     assert cfg.train_dataloader.dataset.type == 'VideoInstanceDataset'
-    assert cfg.val_evaluator.type == 'VideoInstanceMetric'
-    init_default_scope('mmdet')
-    model = MODELS.build(cfg.model)
-    assert type(model).__name__ == 'Mask2FormerVideo'
-    assert model.track_head.num_classes == len(cfg.model.track_head.loss_cls.class_weight) - 1
-
-
-def test_vis_youtube_is_mmdet_mask2former_vis():
-    cfg = Config.fromfile(str(CONFIGS[0].parent / 'vis_youtube.py'))
-    assert cfg.model.backbone.depth == 50
-    assert cfg.model.track_head.num_classes == 40
     assert cfg.train_dataloader.dataset.data_root == 'data/youtube_vis_2019/'
-    assert cfg.train_dataloader.dataset.dataset_version == '2019'
+    assert cfg.val_evaluator.type == 'VideoInstanceMetric'

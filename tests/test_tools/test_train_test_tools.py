@@ -77,3 +77,14 @@ def test_mim_train_and_test_from_another_directory(tiny_ytvis, tmp_path):
                         str(work / 'iter_1.pth'), '--work-dir', str(work / 'root'),
                         '--cfg-options', *tiny_vis_options(tiny_ytvis)], cwd=REPO))
     assert re.search(r'ytvis/AP: -?[0-9.]+', out)
+
+
+def test_baseline_config_evaluates_mvc_checkpoint(trained, tiny_ytvis):
+    """The quick-start config trains with MVC; its checkpoint loads into the plain baseline."""
+    work, _ = trained
+    out = _ok(run_tool([sys.executable, str(REPO / 'tools' / 'test.py'),
+                        str(REPO / 'configs' / 'vis_synthetic_quickstart_baseline.py'),
+                        str(work / 'iter_2.pth'), '--work-dir', str(work / 'baseline'),
+                        '--cfg-options', *tiny_vis_options(tiny_ytvis)]))
+    assert 'missing keys' not in out and 'unexpected key' not in out
+    assert re.search(r'ytvis/AP: -?[0-9.]+', out)

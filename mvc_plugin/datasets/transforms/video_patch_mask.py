@@ -67,6 +67,8 @@ class VideoPatchMask(BaseTransform):
                              f'{[f.shape[:2] for f in frames]}')
         mask = self._mask(len(frames), h, w).numpy()
         fill = np.asarray(self.fill if frames[0].ndim == 3 else self.fill[:1])
+        if np.issubdtype(frames[0].dtype, np.integer):
+            fill = np.rint(fill)  # round like the packed path (astype alone truncates)
         out = [np.where(m[..., None] if f.ndim == 3 else m, fill.astype(f.dtype), f)
                for f, m in zip(frames, mask)]
         results['img'] = out if is_list else out[0]

@@ -273,7 +273,8 @@ def test_apply_single_image():
 
 @settings(max_examples=60, deadline=None)
 @given(b=st.integers(1, 3), t=st.integers(1, 4), h=st.integers(1, 40), w=st.integers(1, 40),
-       block=st.integers(1, 16), ratio=st.floats(0.0, 0.99), mode=st.sampled_from(['frame', 'tube']),
+       block=st.integers(1, 16), ratio=st.floats(0.0, 0.99),
+       mode=st.sampled_from(['frame', 'tube']),
        frame_prob=st.floats(0.0, 1.0), seed=st.one_of(st.none(), st.integers(0, 2 ** 31)))
 def test_property_shape_dtype_fraction(b, t, h, w, block, ratio, mode, frame_prob, seed):
     gen = PatchMaskGenerator(block_size=block, mask_ratio=ratio, mode=mode,
