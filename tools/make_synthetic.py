@@ -13,13 +13,13 @@ use another ``--seed`` or a ``--first-index`` past the training videos.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections import Counter
 from pathlib import Path
 
-if importlib.util.find_spec('mvc_plugin') is None:  # run from a checkout, not installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_REPO = Path(__file__).resolve().parents[1]
+if (_REPO / 'mvc_plugin' / '__init__.py').is_file():
+    sys.path.insert(0, str(_REPO))  # run from a checkout: use its package, not an old install
 
 from mvc_plugin.datasets.synthetic import (SUPPORTED_FORMATS, SyntheticVideo,  # noqa: E402
                                            SyntheticVideoSpec, thing_class_names, write_dataset)

@@ -10,13 +10,12 @@ The image root for a loader is then ``data/davis/JPEGImages/480p``. The logic
 lives in :func:`mvc_plugin.datasets.converters.convert_davis_to_ytvis`.
 """
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
-if importlib.util.find_spec('mvc_plugin') is None:
-    # run from a checkout without the package installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+_REPO = Path(__file__).resolve().parents[2]
+if (_REPO / 'mvc_plugin' / '__init__.py').is_file():
+    sys.path.insert(0, str(_REPO))  # run from a checkout: use its package, not an old install
 
 from mvc_plugin.datasets.converters import convert_davis_to_ytvis  # noqa
 

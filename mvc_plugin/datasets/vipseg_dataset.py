@@ -1,0 +1,96 @@
+"""VIPSeg (video panoptic segmentation) read from its official layout, for mmdet.
+
+Layout: ``<root>/imgs/<video>/<frame>.jpg``, ``<root>/panomasksRGB/<video>/<frame>.png``
+(segment id = R + 256·G + 256²·B, 0 = void) and the panoptic JSON
+(``panoptic_gt_VIPSeg_<split>.json``: ``categories`` with ``isthing``, ``videos`` with their
+``images``, ``annotations`` with per-frame ``segments_info``). Every frame is one mmdet sample in
+the format of mmdet's COCO-panoptic pipeline (``segments_info`` + thing ``instances``), carrying
+its video id and frame index; labels put thing classes first, as Mask2Former expects.
+"""
+import os.path as osp
+from typing import List
+
+from mmdet.datasets import BaseDetDataset
+from mmdet.registry import DATASETS
+from mmengine.logging import print_log
+
+from .validation import FRAME_CHECKS, DatasetError, check_frames, load_json_file, require_dir
+
+__all__ = ['VIPSegDataset']
+
+
+@DATASETS.register_module()
+class VIPSegDataset(BaseDetDataset):
+    """Frames of VIPSeg videos with panoptic annotations.
+
+    Args:
+        ann_file: the panoptic JSON.
+        data_prefix: ``dict(img='imgs', seg='panomasksRGB')`` by default.
+        frame_check: ``'none' | 'exists' | 'header' | 'decode'`` for frames and PNGs.
+    """
+
+    def __init__(self, *args, frame_check: str = 'header', **kwargs) -> None:
+        if frame_check not in FRAME_CHECKS:
+            raise ValueError(f'frame_check must be one of {FRAME_CHECKS}, got {frame_check!r}')
+        self.frame_check = frame_check
+        kwargs.setdefault('data_prefix', dict(img='imgs', seg='panomasksRGB'))
+        super().__init__(*args, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        if self.data_root:
+            require_dir(self.data_root, 'VIPSegDataset.data_root')
+        data = load_json_file(self.ann_file, 'a VIPSeg panoptic JSON')
+        problems = [f'{self.ann_file}: missing list "{k}" (VIPSeg panoptic JSON expected)'
+                    for k in ('categories', 'videos', 'annotations')
+                    if not isinstance(data.get(k), list)]
+        if problems:
+            raise DatasetError(f'invalid annotation file {self.ann_file}', problems)
+        cats = sorted(data['categories'], key=lambda c: (not c['isthing'], c['id']))
+        thing = [c['name'] for c in cats if c['isthing']]
+        stuff = [c['name'] for c in cats if not c['isthing']]
+        if self._metainfo.get('classes') is None:
+            self._metainfo.update(classes=tuple(thing + stuff), thing_classes=tuple(thing),
+                                  stuff_classes=tuple(stuff))
+        name_to_cat = {c['name']: c for c in cats}
+        self.cat2label = {name_to_cat[n]['id']: i for i, n in enumerate(self._metainfo['classes'])
+                          if n in name_to_cat}
+        is_thing = {c['id']: bool(c['isthing']) for c in cats}
+
+        anns = {a.get('video_id'): a.get('annotations') for a in data['annotations']}
+        img_root, seg_root = self.data_prefix.get('img', ''), self.data_prefix.get('seg', '')
+        data_list, paths = [], []
+        for video in data['videos']:
+            vid, images = video.get('video_id'), video.get('images') or []
+            frames = anns.get(vid)
+            if frames is None or len(frames) != len(images):
+                problems.append(f'{self.ann_file}: video {vid}: {len(images)} images but '
+                                f'{"no" if frames is None else len(frames)} annotated frames')
+                continue
+            for t, (img, ann) in enumerate(zip(images, frames)):
+                segments, instances = [], []
+                for seg in ann.get('segments_info', []):
+                    label = self.cat2label.get(seg.get('category_id'))
+                    if label is None:
+                        problems.append(f'{self.ann_file}: video {vid} frame {t}: segment '
+                                        f'{seg.get("id")} has unknown category_id '
+                                        f'{seg.get("category_id")!r}')
+                        continue
+                    countable = is_thing[seg['category_id']] and not seg.get('iscrowd', 0)
+                    segments.append(dict(id=seg['id'], category=label, is_thing=countable))
+                    x, y, w, h = seg.get('bbox', (0, 0, 0, 0))
+                    if is_thing[seg['category_id']] and w >= 1 and h >= 1:
+                        instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=label,
+                                              ignore_flag=int(bool(seg.get('iscrowd', 0)))))
+                img_path = osp.join(img_root, vid, img['file_name'])
+                seg_path = osp.join(seg_root, vid, ann['file_name'])
+                paths += [img_path, seg_path]
+                data_list.append(dict(
+                    img_path=img_path, seg_map_path=seg_path, img_id=f'{vid}/{img["id"]}',
+                    height=img['height'], width=img['width'], segments_info=segments,
+                    instances=instances, video_id=vid, frame_id=t, video_length=len(images)))
+        problems += check_frames(paths, self.frame_check)
+        if problems:
+            raise DatasetError(f'VIPSeg data {self.ann_file}', problems)
+        print_log(f'VIPSegDataset: {len(data["videos"])} videos, {len(data_list)} frames, '
+                  f'{len(thing)} thing + {len(stuff)} stuff classes', 'current')
+        return data_list
