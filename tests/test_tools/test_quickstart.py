@@ -41,8 +41,8 @@ def test_train_and_evaluate_on_real_davis(real_data_root, tmp_path):
         f'train_dataloader.dataset.data_prefix.img_path={img_root}',
         f'val_dataloader.dataset.data_prefix.img_path={img_root}',
         f'test_dataloader.dataset.data_prefix.img_path={img_root}',
-        f'model.track_head.num_classes={len(gt["categories"])}',
-        'model.track_head.loss_cls.class_weight='
+        f'model.model.track_head.num_classes={len(gt["categories"])}',
+        'model.model.track_head.loss_cls.class_weight='
         f'[{",".join(["1.0"] * len(gt["categories"]) + ["0.1"])}]',
     ]
     work = tmp_path / 'work'

@@ -63,10 +63,9 @@ class VideoScore:
     window_accs: dict[int, list[float]] = field(default_factory=dict)
 
 
-def _check_frame(name: str, t: int, gt: np.ndarray, pred: np.ndarray,
-                 shape: Optional[tuple], num_classes: int) -> None:
-    """Raise ``ValueError`` naming video and frame for malformed label maps."""
-    where = f'video {name!r}, frame {t}'
+def _check_frame(where: str, gt: np.ndarray, pred: np.ndarray, shape: Optional[tuple],
+                 num_classes: int) -> None:
+    """Raise ``ValueError`` prefixed by ``where`` (video and frame) for malformed maps."""
     for what, arr in (('ground truth', gt), ('prediction', pred)):
         if arr.ndim != 2:
             raise ValueError(f'{where}: {what} must be a 2-D label map, got shape {arr.shape}')
@@ -87,12 +86,13 @@ def _check_frame(name: str, t: int, gt: np.ndarray, pred: np.ndarray,
 
 
 def score_video(name: str, gt_frames: Iterable[np.ndarray], pred_frames: Iterable[np.ndarray],
-                num_frames: int, num_classes: int,
-                vc_windows: Sequence[int] = (8, 16)) -> VideoScore:
+                num_frames: int, num_classes: int, vc_windows: Sequence[int] = (8, 16),
+                frame_names: Optional[Sequence[str]] = None) -> VideoScore:
     """Confusion matrix and VC window accuracies of one video, streaming its frames.
 
     ``gt_frames`` / ``pred_frames`` may be lazy iterables (e.g. PNG readers) of
     exactly ``num_frames`` items each; only two frames are held at a time.
+    Errors name the frame index and, if given, its file name from ``frame_names``.
     """
     C = num_classes
     confusion = np.zeros(C * C, dtype=np.int64)
@@ -101,7 +101,8 @@ def score_video(name: str, gt_frames: Iterable[np.ndarray], pred_frames: Iterabl
     t = -1
     for t, (gt, pred) in enumerate(zip(gt_frames, pred_frames)):
         gt, pred = np.asarray(gt), np.asarray(pred)
-        _check_frame(name, t, gt, pred, shape, C)
+        where = f'video {name!r}, frame {t}' + (f' ({frame_names[t]})' if frame_names else '')
+        _check_frame(where, gt, pred, shape, C)
         valid = (gt != 0) & (gt != 255)
         confusion += np.bincount((gt[valid].astype(np.int64) - 1) * C + pred[valid],
                                  minlength=C * C)
@@ -249,7 +250,7 @@ def _score_video_dir(task: tuple) -> VideoScore:
     gt_root, pred_root, video, frames, num_classes, vc_windows = task
     gts = (_read_png(osp.join(gt_root, 'data', video, 'mask', f), video, f) for f in frames)
     preds = (_read_png(osp.join(pred_root, video, f), video, f) for f in frames)
-    return score_video(video, gts, preds, len(frames), num_classes, vc_windows)
+    return score_video(video, gts, preds, len(frames), num_classes, vc_windows, frames)
 
 
 def evaluate_vspw_dirs(gt_root: str, pred_root: str, split_file: Optional[str] = None,
@@ -263,6 +264,8 @@ def evaluate_vspw_dirs(gt_root: str, pred_root: str, split_file: Optional[str] =
     missing files are reported before scoring starts (``DatasetError``, a
     ``ValueError``); ``nproc > 1`` scores videos in a process pool.
     """
+    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
+        raise ValueError(f'nproc must be an int >= 1, got {nproc!r}')
     evaluator = VSPWEvaluator(num_classes, miou_classes, vc_windows)
     plan = _plan(gt_root, pred_root, list_vspw_videos(gt_root, split_file))
     tasks = [(gt_root, pred_root, v, frames, evaluator.num_classes, evaluator.vc_windows)

@@ -1,0 +1,223 @@
+"""VIPSeg video panoptic quality (VPQ) and segmentation-and-tracking quality (STQ).
+
+Implemented from the VIPSeg release's ``eval_vpq_vspw.py`` / ``eval_stq_vspw.py`` (the latter
+feeding deeplab2's numpy ``STQuality``), read for reference and not vendored; the scripts'
+code is not copied. All results are fractions in [0, 1]; -1 marks an undefined value.
+
+Inputs per video: frame id maps (0 = void) and ``segments_info`` (``id``, ``category_id``,
+GT ``iscrowd``). A *track/tube* is all pixels with the same (category, segment id), so an id
+reused with another category is another tube (the official VPQ keys tubes by id only, taking
+the category of its first frame; this differs only when an id changes category).
+
+VPQ, for each window length ``k`` (default 1, 2, 4, 6, 8) and every window of frames
+``i .. i+k-1`` (``i in range(L-k+1)``, stride 1; videos shorter than ``k`` are skipped):
+
+* tube areas are pixel counts over the window (the official script takes GT areas from the
+  JSON; equal for consistent data);
+* a GT and a predicted tube of the same category match when
+  ``IoU = |g&p| / (|g| + |p| - |g&p| - |p&void|) > 0.5``; crowd GT never match;
+* unmatched non-crowd GT tubes are FN; unmatched predicted tubes are FP unless
+  ``(|p&void| + |p&crowd GT of its category|) / |p| > 0.5`` (all crowd tubes of the category
+  are summed; panopticapi keeps one crowd segment per category);
+* per category over all windows of all videos: ``PQ_c = IoU_sum / (TP + FP/2 + FN/2)``;
+  ``VPQ@k`` = mean of ``PQ_c`` over categories with ``TP+FP+FN > 0`` (thing / stuff means
+  likewise); ``VPQ`` (``_thing``, ``_stuff``) = mean over the ``k`` whose value is defined
+  (the official script assumes all are defined and would divide by zero otherwise).
+
+STQ = sqrt(AQ * SQ) over whole videos (Weber et al. 2021, deeplab2 ``STQuality``):
+
+* SQ: one semantic confusion matrix over all frames (category of each pixel's segment, void
+  = id 0); GT-void pixels are dropped, predicted void on a labelled pixel is a false negative;
+  SQ = mean IoU over the classes with non-empty union.
+* AQ: GT tracks = non-crowd thing tracks; predicted tracks = thing tracks, restricted to
+  pixels outside crowd GT; ``TPA(p,g) = |p&g|`` over all frames (class agreement not
+  required), ``AQ(g) = 1/|g| sum_p TPA * TPA / (|p| + |g| - TPA)``,
+  ``AQ = sum_g AQ(g) / number of GT tracks`` summed over all videos.
+
+``stq_official_quirk`` (default True) reproduces what the official pipeline computes:
+
+* the script numbers a video's GT segment ids by first appearance in its ``segments_info``
+  (frame order, then list order, stuff and things together, one numbering per video) and
+  deeplab2 treats instance number 0 of a thing class as crowd. So the single segment listed
+  first in the video is, if it is a thing, excluded from the GT tracks and its pixels are
+  removed from the predicted tracks; GT ``iscrowd`` flags are not used by STQ. (VIPSeg's
+  converter lists stuff before things, so this mostly hits a stuff segment and changes
+  nothing; it matters for videos whose first annotated frame holds only things.)
+* predicted thing pixels on GT void stay in ``|p|``;
+* a non-empty "predicted void on labelled GT" column adds one class with IoU 0 to SQ's mean.
+
+With ``stq_official_quirk=False``: every non-crowd (``iscrowd=0``) thing segment is a track,
+``iscrowd=1`` thing segments are the crowd regions, predicted pixels on GT void are left out
+of ``|p|`` and SQ has no extra class. AQ / STQ are -1 when there is no GT track (deeplab2
+reports AQ = 0 then).
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os.path as osp
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from .vipseg_accum import VIPSegAccumulator, summarize
+from .vipseg_stq import stq_video_stats
+from .vipseg_tracks import MAX_SEGMENT_ID, CategoryTable, parse_video
+from .vipseg_vpq import vpq_video_stats
+
+__all__ = ['VIPSEG_WINDOWS', 'VIPSegAccumulator', 'VIPSegEvaluator', 'evaluate_vipseg_files',
+           'id2rgb', 'rgb2id']
+
+#: Window lengths of the official VIPSeg VPQ.
+VIPSEG_WINDOWS: tuple[int, ...] = (1, 2, 4, 6, 8)
+
+
+def rgb2id(png: np.ndarray) -> np.ndarray:
+    """Segment ids ``R + 256 G + 256^2 B`` of an (H, W, 3|4) array; (H, W) passes through."""
+    arr = np.asarray(png)
+    if arr.ndim == 2:
+        return arr.astype(np.int64)
+    if arr.ndim != 3 or arr.shape[-1] not in (3, 4):
+        raise ValueError(f'expected an (H, W, 3) RGB array, got shape {arr.shape}')
+    rgb = arr[..., :3].astype(np.int64)
+    if arr.dtype != np.uint8 and (rgb.min(initial=0) < 0 or rgb.max(initial=0) > 255):
+        raise ValueError('RGB values must lie in [0, 255]')
+    return rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
+
+
+def id2rgb(ids: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`rgb2id`: (..., 3) uint8 from integer ids in [0, 2^24)."""
+    arr = np.asarray(ids).astype(np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= MAX_SEGMENT_ID):
+        raise ValueError(f'ids must lie in [0, 2^24), got [{arr.min()}, {arr.max()}]')
+    return np.stack([arr % 256, arr // 256 % 256, arr // 65536], -1).astype(np.uint8)
+
+
+def _check_windows(windows: Sequence[int]) -> tuple[int, ...]:
+    out = tuple(int(k) for k in windows)
+    if not out or any(k < 1 for k in out) or len(set(out)) != len(out):
+        raise ValueError(f'windows must be distinct positive ints, got {windows!r}')
+    return out
+
+
+class VIPSegEvaluator:
+    """Accumulate VPQ and STQ statistics video by video (definitions: module docstring)."""
+
+    def __init__(self, categories: list[dict], windows: Sequence[int] = VIPSEG_WINDOWS,
+                 stq_official_quirk: bool = True) -> None:
+        self.categories = [dict(c) for c in categories]
+        self.cats = CategoryTable.from_list(self.categories)
+        self.windows = _check_windows(windows)
+        self.stq_official_quirk = bool(stq_official_quirk)
+        self.accumulator = VIPSegAccumulator.empty(self.windows, self.cats.num)
+
+    def video_stats(self, video_id: Any, gt_ids: Sequence[np.ndarray],
+                    gt_segments: Sequence[list[dict]], pred_ids: Sequence[np.ndarray],
+                    pred_segments: Sequence[list[dict]]) -> VIPSegAccumulator:
+        """Statistics of one video as a fresh accumulator (this evaluator is unchanged)."""
+        pairs = parse_video(video_id, gt_ids, gt_segments, pred_ids, pred_segments, self.cats)
+        tp, fp, fn, iou, count = vpq_video_stats(pairs, self.windows, self.cats.num)
+        confusion, aq_sum, tracks = stq_video_stats(pairs, self.cats.isthing,
+                                                    self.stq_official_quirk)
+        return VIPSegAccumulator(
+            windows=self.windows, tp=tp, fp=fp, fn=fn, iou=iou, num_windows=count,
+            confusion=confusion, aq_sum=aq_sum, num_tracks=tracks,
+            per_video={video_id: dict(frames=len(pairs.frames), aq_sum=aq_sum,
+                                      tracks=tracks)})
+
+    def add_video(self, video_id: Any, gt_ids: Sequence[np.ndarray],
+                  gt_segments: Sequence[list[dict]], pred_ids: Sequence[np.ndarray],
+                  pred_segments: Sequence[list[dict]]) -> None:
+        """Evaluate one video and add it; ``ValueError`` on bad input or a repeated id."""
+        if video_id in self.accumulator.per_video:
+            raise ValueError(f'video {video_id!r} was already added')
+        self.merge(self.video_stats(video_id, gt_ids, gt_segments, pred_ids, pred_segments))
+
+    def merge(self, other: VIPSegAccumulator) -> None:
+        """Add another accumulator (e.g. from a worker process) to this evaluator's."""
+        self.accumulator.merge(other)
+
+    def summary(self) -> dict[str, Any]:
+        """VPQ / STQ fractions (-1 where undefined) and ``per_category`` details."""
+        return summarize(self.accumulator, self.cats, self.stq_official_quirk)
+
+
+def _read_ids(path: str) -> np.ndarray:
+    with Image.open(path) as img:
+        keep = img.mode in ('RGB', 'L', 'I', 'I;16')  # others (RGBA, P, ...) -> RGB
+        return rgb2id(np.asarray(img if keep else img.convert('RGB')))
+
+
+def _load_frames(root: str, video_id: str, frames: Sequence[Mapping[str, Any]], side: str
+                 ) -> tuple[list[np.ndarray], list[list[dict]]]:
+    ids, segs = [], []
+    for t, frame in enumerate(frames):
+        path = osp.join(root, str(video_id), str(frame['file_name']))
+        if not osp.isfile(path):
+            raise ValueError(f'video {video_id!r} frame {t}: {side} PNG not found: {path}')
+        ids.append(_read_ids(path))
+        segs.append(list(frame.get('segments_info', [])))
+    return ids, segs
+
+
+def _video_task(task: tuple) -> VIPSegAccumulator:
+    """Worker: read one video's GT and prediction PNGs and return its statistics."""
+    categories, windows, quirk, video_id, gt_frames, pred_frames, gt_root, pred_root = task
+    if pred_frames is None:
+        raise ValueError(f'video {video_id!r} frame 0: prediction missing (video absent from '
+                         f'the prediction json)')
+    for t, (gt_f, pred_f) in enumerate(zip(gt_frames, pred_frames)):
+        if 'image_id' in gt_f and 'image_id' in pred_f and gt_f['image_id'] != pred_f['image_id']:
+            raise ValueError(f'video {video_id!r} frame {t}: prediction image_id '
+                             f'{pred_f["image_id"]!r} does not match GT {gt_f["image_id"]!r} '
+                             f'(frames must follow the GT order)')
+    if len(pred_frames) != len(gt_frames):
+        t = min(len(pred_frames), len(gt_frames))
+        what = 'prediction missing' if t == len(pred_frames) else 'surplus prediction frame'
+        raise ValueError(f'video {video_id!r} frame {t}: {what} (GT has {len(gt_frames)} '
+                         f'frames, prediction {len(pred_frames)})')
+    evaluator = VIPSegEvaluator(categories, windows, quirk)
+    gt_ids, gt_segs = _load_frames(gt_root, video_id, gt_frames, 'GT')
+    pred_ids, pred_segs = _load_frames(pred_root, video_id, pred_frames, 'prediction')
+    return evaluator.video_stats(video_id, gt_ids, gt_segs, pred_ids, pred_segs)
+
+
+def evaluate_vipseg_files(gt_json: str, gt_root: str, pred_json: str, pred_root: str,
+                          nproc: int = 1, progress: bool = True, *,
+                          windows: Sequence[int] = VIPSEG_WINDOWS,
+                          stq_official_quirk: bool = True) -> dict[str, Any]:
+    """Evaluate VIPSeg-format predictions against a VIPSeg GT json and its RGB PNGs.
+
+    GT: ``gt_root/<video_id>/<file_name>`` for every frame of the GT json's ``annotations``.
+    Predictions: ``pred_json`` holds ``{"annotations": [{video_id, annotations: [{image_id,
+    file_name, segments_info}]}]}`` with frames in the GT's order and PNGs at
+    ``pred_root/<video_id>/<file_name>``. Prediction videos absent from the GT are ignored.
+    ``nproc > 1`` evaluates videos in a process pool and merges the accumulators.
+    """
+    with open(gt_json, encoding='utf-8') as f:
+        gt = json.load(f)
+    with open(pred_json, encoding='utf-8') as f:
+        pred = json.load(f)
+    if not isinstance(pred, Mapping) or 'annotations' not in pred:
+        raise ValueError(f'{pred_json}: expected a dict with key "annotations"')
+    preds = {str(v['video_id']): v['annotations'] for v in pred['annotations']}
+    evaluator = VIPSegEvaluator(gt['categories'], windows, stq_official_quirk)
+    tasks = [(evaluator.categories, evaluator.windows, evaluator.stq_official_quirk,
+              str(v['video_id']), v['annotations'], preds.get(str(v['video_id'])), gt_root,
+              pred_root) for v in gt['annotations']]
+    seen = set()
+    for task in tasks:
+        if task[3] in seen:
+            raise ValueError(f'video {task[3]!r} appears twice in {gt_json}')
+        seen.add(task[3])
+    bar = dict(total=len(tasks), desc='vipseg eval', unit='video', disable=not progress)
+    if nproc > 1 and len(tasks) > 1:
+        with mp.get_context().Pool(min(int(nproc), len(tasks))) as pool:
+            for acc in tqdm(pool.imap(_video_task, tasks), **bar):
+                evaluator.merge(acc)
+    else:
+        for task in tqdm(tasks, **bar):
+            evaluator.merge(_video_task(task))
+    return evaluator.summary()

@@ -1,0 +1,154 @@
+"""Score saved predictions in the official formats, without a model.
+
+    python tools/eval_offline.py vspw --gt-root DIR --pred-root DIR [--split val.txt]
+        [--num-classes 124] [--nproc N] --out res.json
+    python tools/eval_offline.py vipseg --gt-json FILE --gt-root DIR --pred-json FILE
+        --pred-root DIR [--nproc N] --out res.json
+    python tools/eval_offline.py ytvis --gt-json FILE --pred-json results.json --out res.json
+
+Writes a JSON object of scores in percent (-1 where undefined) and prints them as a table.
+Bad input exits with code 2 and a one-line-per-problem message on stderr (no traceback).
+Works from any working directory.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from typing import Any, Callable, Optional, Sequence
+
+_REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if osp.isfile(osp.join(_REPO, 'mvc_plugin', '__init__.py')):
+    sys.path.insert(0, _REPO)  # run from a source checkout: use its package, not an old install
+
+__all__ = ['VIPSEG_KEYS', 'VSPW_KEYS', 'YTVIS_KEYS', 'main', 'parse_args']
+
+VSPW_KEYS = ('mIoU', 'VC8', 'VC16')
+VIPSEG_KEYS = ('VPQ', 'VPQ_thing', 'VPQ_stuff', 'VPQ@1', 'VPQ@2', 'VPQ@4', 'VPQ@6', 'VPQ@8',
+               'STQ', 'AQ', 'SQ')
+YTVIS_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10')
+EXIT_BAD_INPUT = 2
+
+
+class InputError(Exception):
+    """Bad user input: reported on stderr with exit code 2."""
+
+
+def _load_json(path: str, what: str) -> Any:
+    if not osp.isfile(path):
+        raise InputError(f'{what} {path}: file not found')
+    try:
+        with open(path, 'rb') as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f'{what} {path}: not valid JSON ({e})') from None
+
+
+def _run_vspw(args: argparse.Namespace) -> dict:
+    from mvc_plugin.evaluation.functional.vspw_eval import evaluate_vspw_dirs
+    stats = evaluate_vspw_dirs(args.gt_root, args.pred_root, split_file=args.split,
+                               num_classes=args.num_classes, nproc=args.nproc)
+    return {k: stats[k] for k in VSPW_KEYS}
+
+
+def _run_vipseg(args: argparse.Namespace) -> dict:
+    try:
+        from mvc_plugin.evaluation.functional.vipseg_eval import evaluate_vipseg_files
+    except ModuleNotFoundError as e:
+        if e.name != 'mvc_plugin.evaluation.functional.vipseg_eval':
+            raise
+        raise InputError('the VIPSeg evaluator (mvc_plugin.evaluation.functional.vipseg_eval) '
+                         'is not installed in this checkout') from None
+    for path, what in ((args.gt_json, 'GT JSON'), (args.pred_json, 'prediction JSON')):
+        if not isinstance(_load_json(path, what), dict):  # name the file on bad JSON
+            raise InputError(f'{what} {path}: expected a JSON object')
+    for path, what in ((args.gt_root, 'GT root'), (args.pred_root, 'prediction root')):
+        if not osp.isdir(path):
+            raise InputError(f'{what} {path}: no such folder')
+    stats = evaluate_vipseg_files(args.gt_json, args.gt_root, args.pred_json, args.pred_root,
+                                  nproc=args.nproc)
+    return {k: stats[k] for k in VIPSEG_KEYS}
+
+
+def _run_ytvis(args: argparse.Namespace) -> dict:
+    from mvc_plugin.evaluation.functional.ytvis_eval import evaluate_ytvis
+    gt = _load_json(args.gt_json, 'GT JSON')
+    results = _load_json(args.pred_json, 'prediction JSON')
+    if not isinstance(gt, dict):
+        raise InputError(f'GT JSON {args.gt_json}: expected a JSON object')
+    if not isinstance(results, list):
+        raise InputError(f'prediction JSON {args.pred_json}: expected a JSON list of results')
+    stats = evaluate_ytvis(gt, results, verbose=False)
+    return {k: stats[k] for k in YTVIS_KEYS}
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Score saved predictions (VSPW, VIPSeg, YouTube-VIS formats); no model.')
+    sub = parser.add_subparsers(dest='dataset', required=True)
+
+    p = sub.add_parser('vspw', help='VSPW mIoU / VC8 / VC16 from prediction PNGs')
+    p.add_argument('--gt-root', required=True, help='VSPW root holding data/<video>/mask/')
+    p.add_argument('--pred-root', required=True, help='folder of <video>/<frame>.png')
+    p.add_argument('--split', default=None, help='video list (default: all GT videos)')
+    p.add_argument('--num-classes', type=_positive_int, default=124)
+    p.set_defaults(run=_run_vspw)
+
+    p = sub.add_parser('vipseg', help='VIPSeg VPQ / STQ from panoptic PNGs + JSON')
+    p.add_argument('--gt-json', required=True)
+    p.add_argument('--gt-root', required=True)
+    p.add_argument('--pred-json', required=True)
+    p.add_argument('--pred-root', required=True)
+    p.set_defaults(run=_run_vipseg)
+
+    p = sub.add_parser('ytvis', help='YouTube-VIS / OVIS AP from a results JSON')
+    p.add_argument('--gt-json', required=True)
+    p.add_argument('--pred-json', required=True, help='official results list')
+    p.set_defaults(run=_run_ytvis)
+
+    for name, p in sub.choices.items():
+        if name != 'ytvis':
+            p.add_argument('--nproc', type=_positive_int, default=1, help='worker processes')
+        p.add_argument('--out', required=True, help='output JSON (scores in percent)')
+    return parser.parse_args(argv)
+
+
+def format_table(scores: dict) -> str:
+    """Aligned two-column table of percent scores."""
+    width = max(len('metric'), *(len(k) for k in scores))
+    lines = [f'{"metric":<{width}}  {"value":>7}', f'{"-" * width}  {"-" * 7}']
+    lines += [f'{k:<{width}}  {v:7.2f}' for k, v in scores.items()]
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    run: Callable[[argparse.Namespace], dict] = args.run
+    try:
+        from mvc_plugin.evaluation.functional.ytvis_eval import to_percent
+        scores = to_percent(run(args))
+        out_dir = osp.dirname(osp.abspath(args.out))
+        os.makedirs(out_dir, exist_ok=True)
+        with open(args.out, 'w', encoding='utf-8') as f:
+            json.dump(scores, f, indent=2)
+    except (InputError, ValueError, KeyError, TypeError, OSError) as e:
+        # DatasetError and the evaluators' errors are ValueErrors naming file / video / frame.
+        msg = str(e) if not isinstance(e, KeyError) else f'missing key {e}'
+        print(f'error ({args.dataset}): {msg}', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_table(scores))
+    print(f'scores written to {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
