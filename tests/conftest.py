@@ -14,6 +14,15 @@ SHARED_REAL = REPO.parent / 'shared' / 'data' / 'real'
 TINY_YTVIS = dict(num_videos=4, num_frames=4, height=64, width=96, seed=1)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_default_scope():
+    """Each test starts in mmdet's registry scope, and a test that switches the global default
+    scope (``init_default_scope('mmseg')``) cannot leak it into the next one."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
+
+
 @pytest.fixture(scope='session')
 def repo_root() -> Path:
     return REPO
