@@ -37,5 +37,7 @@ camvid = dict(_delete_=True, type='BaseSegDataset', data_root=data_root,
 train_dataloader = dict(dataset=dict(**camvid, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(**camvid, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(ignore_index=ignore_index)
+# CamVid is not in the VSPW layout: per-frame mIoU with mmseg's own metric
+val_evaluator = dict(_delete_=True, type='IoUMetric', iou_metrics=['mIoU'], ignore_index=ignore_index)
 test_evaluator = val_evaluator
+default_hooks = dict(checkpoint=dict(save_best='mIoU'))

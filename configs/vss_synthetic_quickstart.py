@@ -47,6 +47,8 @@ val_dataloader = dict(
     batch_size=1, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data_root, split='val.txt', pipeline=test_pipeline))
 test_dataloader = val_dataloader
+val_evaluator = dict(num_classes=num_classes)
+test_evaluator = val_evaluator
 
 optim_wrapper = dict(optimizer=dict(lr=3e-4), clip_grad=dict(max_norm=1.0, norm_type=2))
 param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters,

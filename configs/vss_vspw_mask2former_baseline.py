@@ -38,6 +38,7 @@ val_dataloader = dict(
     dataset=dict(_delete_=True, type='VSPWDataset', data_root=data_root, split='val.txt',
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+val_evaluator = dict(_delete_=True, type='VSPWMetric', num_classes=num_classes)
 test_evaluator = val_evaluator
 custom_hooks = [dict(type='ProgressBarHook')]
+default_hooks = dict(checkpoint=dict(save_best='vspw/mIoU'))

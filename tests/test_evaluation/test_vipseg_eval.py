@@ -99,7 +99,7 @@ def test_quirk_ignores_iscrowd_and_counts_void_in_pred():
     pred = [frame() for _ in range(L)]
     for f in pred:
         f[0, 0] = 0
-    sky = 1 - 8 / (8 * 22)  # 22 sky pixels per frame, one of them predicted void
+    sky = 23 / 24  # 24 sky pixels per frame, one of them predicted void (an FN of sky)
     assert evaluate(gt, pred, quirk=False)['SQ'] == pytest.approx((sky + 3) / 4)
     assert evaluate(gt, pred, quirk=True)['SQ'] == pytest.approx((sky + 3) / 5)
 
@@ -139,17 +139,48 @@ def test_segment_on_void_is_ignored():
     for key in SCALARS:
         assert with_void[key] == pytest.approx(base[key]), key
     assert with_void['per_category'][4]['windows'][1]['fp'] == 0
-    # the same extra car lying mostly on sky instead is an FP
+    # grown onto as many sky pixels, it is no longer mostly (> 1/2) on void: an FP
     for f in pred:
         f[1, 6:10] = 4002
     assert evaluate(gt, pred)['per_category'][4]['windows'][1]['fp'] == L
 
 
+def test_void_pixels_leave_the_union():
+    gt = [frame() for _ in range(L)]
+    for f in gt:
+        f[1:3, 4] = 0  # 2 void pixels right of the 6-pixel person
+    pred = [frame() for _ in range(L)]
+    for f in pred:
+        f[1:3, 4] = 3001  # person grown onto them: IoU 6/8 with void kept, 1 without
+    person = evaluate(gt, pred)['per_category'][3]['windows']
+    assert all(person[k]['tp'] == L - k + 1 and person[k]['fp'] == 0 for k in KS)
+    assert person[1]['pq'] == pytest.approx(1.0)
+
+
+def test_crowd_gt_is_neither_matched_nor_missed():
+    gt = [frame() for _ in range(L)]
+    crowd = [segs(f, crowd=(4001,)) for f in gt]
+    s = evaluate(gt, gt, gt_segs=crowd)  # predicted car lies on the crowd car: not an FP
+    car = s['per_category'][4]['windows']
+    assert all((car[k]['tp'], car[k]['fp'], car[k]['fn']) == (0, 0, 0) for k in KS)
+    assert s['per_category'][4]['VPQ'] == -1.0 and s['VPQ'] == 1.0
+    pred = [frame(car=3009) for _ in range(L)]  # a person there is an FP (other category)
+    assert evaluate(gt, pred, gt_segs=crowd)['per_category'][3]['windows'][1]['fp'] == L
+
+
+def test_video_added_twice_raises():
+    gt = [frame() for _ in range(2)]
+    ev = VIPSegEvaluator(CATS)
+    ev.add_video('v', gt, [segs(f) for f in gt], gt, [segs(f) for f in gt])
+    with pytest.raises(ValueError, match="'v'"):
+        ev.add_video('v', gt, [segs(f) for f in gt], gt, [segs(f) for f in gt])
+
+
 @pytest.mark.parametrize('shift, matched', [(9, True), (10, False), (11, False)])
 def test_iou_threshold(shift, matched):
-    gt = np.full((3, 40), 2, np.int64)
+    gt = np.full((3, 50), 2, np.int64)
     gt[1, :30] = 3001
-    pred = np.full((3, 40), 2, np.int64)
+    pred = np.full((3, 50), 2, np.int64)
     pred[1, shift:shift + 30] = 3001  # IoU = (30 - s) / (30 + s): 21/39, 1/2, 19/41
     person = evaluate([gt], [pred], windows=(1,))['per_category'][3]['windows'][1]
     if matched:
@@ -280,6 +311,13 @@ def test_files_bad_prediction(vipseg_files, tmp_path):
     pred_json = tmp_path / 'pred.json'
     pred_json.write_text(json.dumps(dict(annotations=gt['annotations'][:1])))
     with pytest.raises(ValueError, match=rf"video '{name}' frame 0: prediction missing"):
+        evaluate_vipseg_files(**paths, pred_json=str(pred_json),
+                              pred_root=vipseg_files['pred_root'], progress=False)
+    # the last frame of a video missing from pred.json
+    short = json.loads(json.dumps(gt['annotations']))
+    short[1]['annotations'].pop()
+    pred_json.write_text(json.dumps(dict(annotations=short)))
+    with pytest.raises(ValueError, match=rf"video '{name}' frame 8: prediction missing"):
         evaluate_vipseg_files(**paths, pred_json=str(pred_json),
                               pred_root=vipseg_files['pred_root'], progress=False)
     # a prediction PNG of the wrong size at frame 2

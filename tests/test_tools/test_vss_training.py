@@ -27,14 +27,18 @@ def tiny_vspw(tmp_path_factory):
     root = tmp_path_factory.mktemp('tiny_vspw')
     spec = dict(num_videos=2, num_frames=3, height=96, width=128, seed=2)
     write_vspw(SyntheticVideoSpec(**spec), str(root), split='train', progress=False)
-    write_vspw(SyntheticVideoSpec(**spec, first_index=50), str(root), split='val', progress=False)
+    val_spec = dict(spec, num_frames=10)  # long enough for 2 windows of 8 frames
+    write_vspw(SyntheticVideoSpec(**val_spec, first_index=50), str(root), split='val',
+               progress=False)
     return root
 
 
 def test_mvc_mask2former_on_synthetic_vspw(tiny_vspw, tmp_path):
     out = _train('vss_synthetic_quickstart.py', tiny_vspw, tmp_path)
     assert re.search(r'Iter\(train\) \[2/2\].* decode\.loss_cls: [0-9.]+ .*mvc\.decode\.loss_cls', out)
-    assert re.search(r'Iter\(val\) \[6/6\]\s+aAcc: [0-9.]+\s+mIoU: [0-9.]+', out)
+    # VSPWMetric: mIoU over all frames, VC8 over 2 windows per video, no 16-frame window
+    assert re.search(r'Iter\(val\) \[20/20\]\s+vspw/mIoU: [0-9.]+\s+vspw/VC8: [0-9.]+\s+'
+                     r'vspw/VC16: -1\.0', out), out[-2000:]
     assert (tmp_path / 'iter_2.pth').is_file()
 
 

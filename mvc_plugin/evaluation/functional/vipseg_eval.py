@@ -50,13 +50,19 @@ With ``stq_official_quirk=False``: every non-crowd (``iscrowd=0``) thing segment
 ``iscrowd=1`` thing segments are the crowd regions, predicted pixels on GT void are left out
 of ``|p|`` and SQ has no extra class. AQ / STQ are -1 when there is no GT track (deeplab2
 reports AQ = 0 then).
+
+Bad input raises ``ValueError`` naming the video and frame: a missing (or surplus) prediction
+frame, id maps of different sizes or not 2-D integer arrays with ids in [0, 2^24), an id in a
+map but not in its ``segments_info`` or the reverse (GT and prediction), an id listed twice or
+listed as 0, a ``category_id`` not in ``categories``, and a video added twice.
 """
 from __future__ import annotations
 
 import json
 import multiprocessing as mp
 import os.path as osp
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -150,16 +156,26 @@ def _read_ids(path: str) -> np.ndarray:
         return rgb2id(np.asarray(img if keep else img.convert('RGB')))
 
 
-def _load_frames(root: str, video_id: str, frames: Sequence[Mapping[str, Any]], side: str
-                 ) -> tuple[list[np.ndarray], list[list[dict]]]:
-    ids, segs = [], []
-    for t, frame in enumerate(frames):
-        path = osp.join(root, str(video_id), str(frame['file_name']))
-        if not osp.isfile(path):
-            raise ValueError(f'video {video_id!r} frame {t}: {side} PNG not found: {path}')
-        ids.append(_read_ids(path))
-        segs.append(list(frame.get('segments_info', [])))
-    return ids, segs
+class _PngFrames(Sequence):
+    """Lazily read id maps ``root/<video_id>/<file_name>``, so one frame is in memory."""
+
+    def __init__(self, root: str, video_id: str, frames: Sequence[Mapping[str, Any]],
+                 side: str) -> None:
+        self.video_id, self.side = video_id, side
+        self.paths = [osp.join(root, str(video_id), str(f['file_name'])) for f in frames]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, t: int) -> np.ndarray:  # type: ignore[override]
+        if not osp.isfile(self.paths[t]):
+            raise ValueError(f'video {self.video_id!r} frame {t}: {self.side} PNG not found: '
+                             f'{self.paths[t]}')
+        return _read_ids(self.paths[t])
+
+
+def _segments_of(frames: Sequence[Mapping[str, Any]]) -> list[list[dict]]:
+    return [list(f.get('segments_info', [])) for f in frames]
 
 
 def _video_task(task: tuple) -> VIPSegAccumulator:
@@ -169,19 +185,19 @@ def _video_task(task: tuple) -> VIPSegAccumulator:
         raise ValueError(f'video {video_id!r} frame 0: prediction missing (video absent from '
                          f'the prediction json)')
     for t, (gt_f, pred_f) in enumerate(zip(gt_frames, pred_frames)):
-        if 'image_id' in gt_f and 'image_id' in pred_f and gt_f['image_id'] != pred_f['image_id']:
-            raise ValueError(f'video {video_id!r} frame {t}: prediction image_id '
-                             f'{pred_f["image_id"]!r} does not match GT {gt_f["image_id"]!r} '
-                             f'(frames must follow the GT order)')
+        gt_img, pred_img = gt_f.get('image_id'), pred_f.get('image_id')
+        if gt_img is not None and pred_img is not None and str(gt_img) != str(pred_img):
+            raise ValueError(f'video {video_id!r} frame {t}: prediction image_id {pred_img!r} '
+                             f'does not match GT {gt_img!r} (frames must follow the GT order)')
     if len(pred_frames) != len(gt_frames):
         t = min(len(pred_frames), len(gt_frames))
         what = 'prediction missing' if t == len(pred_frames) else 'surplus prediction frame'
         raise ValueError(f'video {video_id!r} frame {t}: {what} (GT has {len(gt_frames)} '
                          f'frames, prediction {len(pred_frames)})')
     evaluator = VIPSegEvaluator(categories, windows, quirk)
-    gt_ids, gt_segs = _load_frames(gt_root, video_id, gt_frames, 'GT')
-    pred_ids, pred_segs = _load_frames(pred_root, video_id, pred_frames, 'prediction')
-    return evaluator.video_stats(video_id, gt_ids, gt_segs, pred_ids, pred_segs)
+    return evaluator.video_stats(
+        video_id, _PngFrames(gt_root, video_id, gt_frames, 'GT'), _segments_of(gt_frames),
+        _PngFrames(pred_root, video_id, pred_frames, 'prediction'), _segments_of(pred_frames))
 
 
 def evaluate_vipseg_files(gt_json: str, gt_root: str, pred_json: str, pred_root: str,
@@ -193,8 +209,11 @@ def evaluate_vipseg_files(gt_json: str, gt_root: str, pred_json: str, pred_root:
     GT: ``gt_root/<video_id>/<file_name>`` for every frame of the GT json's ``annotations``.
     Predictions: ``pred_json`` holds ``{"annotations": [{video_id, annotations: [{image_id,
     file_name, segments_info}]}]}`` with frames in the GT's order and PNGs at
-    ``pred_root/<video_id>/<file_name>``. Prediction videos absent from the GT are ignored.
-    ``nproc > 1`` evaluates videos in a process pool and merges the accumulators.
+    ``pred_root/<video_id>/<file_name>``; a prediction frame whose ``image_id`` differs from
+    the GT frame's at the same position is an error. Prediction videos absent from the GT are
+    ignored. PNGs are read one frame at a time. ``nproc > 1`` evaluates videos in a process
+    pool and merges the per-video accumulators; ``windows`` / ``stq_official_quirk`` are passed
+    to :class:`VIPSegEvaluator`.
     """
     with open(gt_json, encoding='utf-8') as f:
         gt = json.load(f)

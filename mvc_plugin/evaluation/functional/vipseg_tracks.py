@@ -66,10 +66,10 @@ class VideoPairs:
 
     video_id: Any
     frames: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
-    gt_cat: np.ndarray = None
-    gt_raw: np.ndarray = None
-    gt_crowd: np.ndarray = None
-    pred_cat: np.ndarray = None
+    gt_cat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    gt_raw: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    gt_crowd: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    pred_cat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     first_gt_id: int = 0
 
 

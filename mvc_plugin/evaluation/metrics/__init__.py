@@ -1,4 +1,5 @@
-"""Registered evaluation metrics (importing this registers them in mmdet)."""
+"""Registered evaluation metrics (importing this registers them in mmdet / mmseg)."""
 from .video_instance_metric import VideoInstanceMetric
+from .vspw_metric import VSPWMetric
 
-__all__ = ['VideoInstanceMetric']
+__all__ = ['VideoInstanceMetric', 'VSPWMetric']

@@ -81,9 +81,9 @@ class ObjectMaskedAttention(MultiheadAttention):
         if query.dim() != 3 or key.dim() != 3:
             raise ValueError(f'query and key must be 3-D, got {tuple(query.shape)} and '
                              f'{tuple(key.shape)}')
-        if query.shape[-1] != key.shape[-1] or query.shape[-1] != self.embed_dims:
+        if query.shape[-1] != self.embed_dims or key.shape[-1] != self.attn.kdim:
             raise ValueError(f'embed dims mismatch: query {query.shape[-1]}, key {key.shape[-1]},'
-                             f' module embed_dims {self.embed_dims}')
+                             f' module expects {self.embed_dims} and {self.attn.kdim}')
         b_dim, n_dim = (0, 1) if self.batch_first else (1, 0)
         if query.shape[b_dim] != key.shape[b_dim]:
             raise ValueError(f'query {tuple(query.shape)} and key {tuple(key.shape)} have '
@@ -126,9 +126,9 @@ class ObjectMaskedAttention(MultiheadAttention):
         Either the inputs unchanged (OMA is a no-op here) or one float mask of shape
         ``(B * num_heads, Q, K)`` holding the given masks plus OMA, with ``key_padding_mask=None``.
         """
-        batch, num_queries, num_keys = self._sizes(query, key)
-        if key_relevance is None:
+        if key_relevance is None:  # plain attention, inputs untouched
             return attn_mask, key_padding_mask
+        batch, num_queries, num_keys = self._sizes(query, key)
         self._check_relevance(key_relevance, batch, num_keys)
         relevance = key_relevance.to(device=query.device, dtype=query.dtype)
         if self.mode == 'hard':

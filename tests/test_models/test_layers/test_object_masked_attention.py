@@ -111,6 +111,9 @@ def test_all_relevant_is_exactly_plain_attention(mode):
     ref = plain(q, k, k, attn_mask=bool_mask, key_padding_mask=kpm)
     out = oma(q, k, k, attn_mask=bool_mask, key_padding_mask=kpm, key_relevance=torch.ones(B, K))
     assert torch.equal(out, ref)
+    # the no-op path hands the caller's masks to the parent as they are (same kernel path)
+    masks = oma.oma_masks(q, k, torch.ones(B, K), bool_mask, kpm)
+    assert masks[0] is bool_mask and masks[1] is kpm
 
 
 @torch.no_grad()

@@ -18,7 +18,8 @@ MVC_CONFIG = REPO / 'configs' / 'vis_synthetic_quickstart.py'
 TRAIN = REPO / 'tools' / 'train.py'
 # Run tools/train.py as __main__ after importing the OMA modules, so the test does not depend on
 # mvc_plugin/models/__init__.py importing them (tools/train.py itself only imports mvc_plugin).
-RUN_TRAIN = ('import runpy, sys; import mvc_plugin.models.layers, mvc_plugin.models.tracking_heads; '
+RUN_TRAIN = ('import runpy, sys; '
+             'import mvc_plugin.models.layers, mvc_plugin.models.tracking_heads; '
              'sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__")')
 
 
