@@ -1,3 +1,4 @@
+from .load_panoptic import LoadVideoPanopticAnnotations
 from .video_patch_mask import VideoPatchMask
 
-__all__ = ['VideoPatchMask']
+__all__ = ['LoadVideoPanopticAnnotations', 'VideoPatchMask']

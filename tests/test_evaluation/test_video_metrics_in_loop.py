@@ -1,0 +1,78 @@
+"""VSPWMetric and VIPSegMetric fed like the test loop feeds them: perfect predictions score 100,
+frames of different videos are kept apart, format_only writes the official files."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from mmdet.evaluation.functional import INSTANCE_OFFSET
+from PIL import Image
+
+import mvc_plugin  # noqa: F401
+from mvc_plugin.datasets import VIPSegDataset, VSPWDataset
+from mvc_plugin.datasets.synthetic import SyntheticVideoSpec, write_vipseg, write_vspw
+from mvc_plugin.evaluation import VIPSegMetric, VSPWMetric
+from mvc_plugin.evaluation.functional import rgb2id
+
+SPEC = SyntheticVideoSpec(num_videos=2, num_frames=10, height=40, width=56, seed=6)
+
+
+def _vspw_samples(root, shift=None):
+    ds = VSPWDataset(data_root=str(root), split='train.txt', pipeline=[])
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        raw = np.array(Image.open(info['seg_map_path'])).astype(np.int64)
+        reduced = np.where((raw == 0) | (raw == 255), 255, raw - 1)
+        pred = np.where(reduced == 255, 0, reduced) if shift is None else shift(reduced, info)
+        yield dict(img_path=info['img_path'],
+                   gt_sem_seg=dict(data=torch.from_numpy(reduced)[None]),
+                   pred_sem_seg=dict(data=torch.from_numpy(pred)[None]))
+
+
+def test_vspw_metric_perfect_and_flicker(tmp_path):
+    write_vspw(SPEC, str(tmp_path), split='train', progress=False)
+    num_classes = SPEC.num_thing_classes + SPEC.num_stuff_classes
+    metric = VSPWMetric(num_classes=num_classes, outfile_prefix=str(tmp_path / 'pred'))
+    for s in _vspw_samples(tmp_path):
+        metric.process({}, [s])
+    res = metric.evaluate(1)
+    assert res == {'vspw/mIoU': 100.0, 'vspw/VC8': 100.0, 'vspw/VC16': -1.0}
+    written = sorted(p.relative_to(tmp_path / 'pred') for p in (tmp_path / 'pred').rglob('*.png'))
+    assert len(written) == SPEC.num_videos * SPEC.num_frames
+
+    def flicker(reduced, info):  # odd frames predict one wrong class everywhere
+        pred = np.where(reduced == 255, 0, reduced)
+        return (pred + 1) % num_classes if info['frame_id'] % 2 else pred
+    metric = VSPWMetric(num_classes=num_classes)
+    for s in _vspw_samples(tmp_path, flicker):
+        metric.process({}, [s])
+    res = metric.evaluate(1)
+    assert res['vspw/VC8'] == 0.0 and res['vspw/mIoU'] < 100
+
+
+def test_vipseg_metric_perfect_prediction(tmp_path):
+    ann = write_vipseg(SPEC, str(tmp_path), split='val', progress=False)
+    ds = VIPSegDataset(data_root=str(tmp_path), ann_file=ann, pipeline=[], test_mode=True)
+    metric = VIPSegMetric(ann_file=ann, seg_prefix=str(tmp_path / 'panomasksRGB'),
+                          outfile_prefix=str(tmp_path / 'out'))
+    metric.dataset_meta = ds.metainfo
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        ids = rgb2id(np.array(Image.open(info['seg_map_path']).convert('RGB')))
+        pan = np.full(ids.shape, len(ds.metainfo['classes']), np.int64)
+        for k, seg in enumerate(info['segments_info']):
+            inst = k + 1 if seg['is_thing'] else 0  # ids stay stable: GT ids order per frame
+            pan[ids == seg['id']] = seg['category'] + seg['id'] * INSTANCE_OFFSET * (inst > 0)
+        metric.process({}, [dict(img_path=info['img_path'],
+                                 pred_panoptic_seg=dict(sem_seg=torch.from_numpy(pan)[None]))])
+    res = metric.evaluate(1)
+    assert res['vipseg/VPQ'] == pytest.approx(100.0)
+    assert res['vipseg/STQ'] == pytest.approx(100.0)
+    pred = json.loads((tmp_path / 'out' / 'pred.json').read_text())
+    assert len(pred['annotations']) == SPEC.num_videos
+    assert len(pred['annotations'][0]['annotations']) == SPEC.num_frames
+
+
+def test_format_only_needs_prefix(tmp_path):
+    with pytest.raises(ValueError, match='outfile_prefix'):
+        VSPWMetric(format_only=True)
