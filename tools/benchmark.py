@@ -1,12 +1,20 @@
 """Speed and size benchmarks, each one run comparing a baseline and a variant on the same input.
 
     python tools/benchmark.py mvc [--config CFG] [--steps N] [--warmup N]
+    python tools/benchmark.py oma [--config CFG] [--steps N] [--warmup N]
+    python tools/benchmark.py metrics [--frames N] [--size H W]
 
 ``mvc`` prints one JSON line: parameter counts of the baseline and of the MVC-wrapped model and the
 time ratios (variant / baseline) of a training step in ``'replace'`` and ``'dual'`` mode and of
 inference with the MVC-trained model. Goals: params equal, replace <= 1.10, dual <= 2.0,
 infer <= 1.03. Steps of the three models are interleaved and the median is taken, so slow drifts
 of the machine affect all of them alike.
+
+``oma`` prints ``infer_ratio``: inference time of the model with the OMA track head over the
+plain head, same weights, same video (goal <= 1.03).
+
+``metrics`` prints the seconds per 100 frames of each metric (YouTube-VIS AP, VSPW mIoU + VC,
+VIPSeg VPQ + STQ) on synthetic videos with imperfect predictions.
 """
 import argparse
 import copy
@@ -99,6 +107,113 @@ def bench_mvc(args: argparse.Namespace) -> dict:
         infer_ratio=round(inf['dual'] / inf['baseline'], 3))
 
 
+def _infer_time(model, batch, steps: int, warmup: int) -> list:
+    times = []
+    with torch.no_grad():
+        for step in range(warmup + steps):
+            t = _timed(lambda: model.test_step(copy.deepcopy(batch)))
+            if step >= warmup:
+                times.append(t)
+    return times
+
+
+def bench_oma(args: argparse.Namespace) -> dict:
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.default_scope)
+    host_cfg = cfg.model.model if cfg.model.type == 'MaskedVideoConsistency' else cfg.model
+    if host_cfg.track_head.type != 'OMAMask2FormerTrackHead':
+        raise ValueError(f'{args.config}: the track head is not OMAMask2FormerTrackHead')
+    plain_cfg = copy.deepcopy(host_cfg)
+    plain_cfg.track_head.type = 'Mask2FormerTrackHead'
+    plain_cfg.track_head.pop('oma_cfg', None)
+    torch.manual_seed(0)
+    plain = MODELS.build(plain_cfg).eval()
+    oma = MODELS.build(copy.deepcopy(host_cfg)).eval()
+    oma.load_state_dict(plain.state_dict())
+    with tempfile.TemporaryDirectory() as root:
+        spec = SyntheticVideoSpec(num_videos=1, num_frames=8, height=96, width=128, seed=3)
+        write_ytvis(spec, root, split='val', progress=False)
+        ds_cfg = copy.deepcopy(cfg.test_dataloader.dataset)
+        ds_cfg.update(data_root=root, ann_file='annotations/val.json',
+                      data_prefix=dict(img_path='val/JPEGImages'))
+        batch = pseudo_collate([DATASETS.build(ds_cfg)[0]])
+    times = {'plain': [], 'oma': []}
+    for _ in range(args.steps):  # interleave single runs so drifts hit both alike
+        times['plain'] += _infer_time(plain, batch, 1, 0 if times['plain'] else args.warmup)
+        times['oma'] += _infer_time(oma, batch, 1, 0 if times['oma'] else args.warmup)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return dict(benchmark='oma', config=osp.relpath(args.config, _REPO), steps=args.steps,
+                frames=8, infer_s_plain=round(med['plain'], 4),
+                infer_ratio=round(med['oma'] / med['plain'], 3))
+
+
+def bench_metrics(args: argparse.Namespace) -> dict:
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    from mvc_plugin.datasets.synthetic import generate_video, semantic_map
+    from mvc_plugin.datasets.synthetic_writers import panoptic_ids
+    from mvc_plugin.evaluation.functional import VIPSegEvaluator, VSPWEvaluator, evaluate_ytvis
+
+    h, w = args.size
+    spec = SyntheticVideoSpec(num_videos=2, num_frames=args.frames // 2, height=h, width=w,
+                              seed=5)
+    videos = [generate_video(spec, i) for i in range(spec.num_videos)]
+    rng = np.random.default_rng(0)
+    n_frames = sum(v.num_frames for v in videos)
+    num_classes = spec.num_stuff_classes + spec.num_thing_classes
+    timings = {}
+
+    def noisy(labels, low, high):  # flip 5% of the pixels: an imperfect prediction
+        out = labels.copy()
+        flip = rng.random(labels.shape) < 0.05
+        out[flip] = rng.integers(low, high, flip.sum())
+        return out
+
+    vspw = VSPWEvaluator(num_classes=num_classes)
+    gts = [semantic_map(v, spec) for v in videos]
+    preds = [noisy(np.clip(g.astype(np.int64) - 1, 0, None), 0, num_classes) for g in gts]
+    timings['vspw'] = _timed(lambda: [vspw.add_video(f'v{i}', list(g), list(p))
+                                      for i, (g, p) in enumerate(zip(gts, preds))]
+                             and vspw.summary())
+
+    cats = [dict(id=i + 1, name=str(i), isthing=int(i >= spec.num_stuff_classes))
+            for i in range(num_classes)]
+    vip = VIPSegEvaluator(cats)
+    ids = [panoptic_ids(v, spec) for v in videos]
+
+    def segs(frame):
+        return [dict(id=int(i), category_id=int(i // 1000 if i >= 1000 else i), iscrowd=0)
+                for i in np.unique(frame) if i]
+    pred_ids = [np.where(rng.random(x.shape) < 0.02, 0, x) for x in ids]
+    args_v = [(f'v{i}', list(g), [segs(f) for f in g], list(p), [segs(f) for f in p])
+              for i, (g, p) in enumerate(zip(ids, pred_ids))]
+    timings['vipseg'] = _timed(lambda: [vip.add_video(*a) for a in args_v] and vip.summary())
+
+    gt = dict(videos=[], annotations=[], categories=[dict(id=k + 1, name=str(k))
+                                                      for k in range(spec.num_thing_classes)])
+    results = []
+    for vi, v in enumerate(videos):
+        gt['videos'].append(dict(id=vi + 1, height=h, width=w, length=v.num_frames,
+                                 file_names=[f'{t}.jpg' for t in range(v.num_frames)]))
+        masks = v.visible_masks()
+        for n in range(v.num_instances):
+            seg = [mask_utils.encode(np.asfortranarray(masks[t, n].astype(np.uint8)))
+                   if masks[t, n].any() else None for t in range(v.num_frames)]
+            for r in seg:
+                if r:
+                    r['counts'] = r['counts'].decode()
+            cat = int(v.instance_classes[n]) + 1
+            gt['annotations'].append(dict(id=len(gt['annotations']) + 1, video_id=vi + 1,
+                                          category_id=cat, iscrowd=0, segmentations=seg))
+            results.append(dict(video_id=vi + 1, category_id=cat, score=float(rng.random()),
+                                segmentations=seg))
+    timings['ytvis'] = _timed(lambda: evaluate_ytvis(gt, results, verbose=False))
+    return dict(benchmark='metrics', frames=n_frames, size=[h, w],
+                **{f'{k}_s_per_100_frames': round(t * 100 / n_frames, 3)
+                   for k, t in timings.items()})
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='benchmark', required=True)
@@ -106,8 +221,16 @@ def main(argv=None) -> dict:
     p.add_argument('--config', default=DEFAULT_CONFIG)
     p.add_argument('--steps', type=int, default=20)
     p.add_argument('--warmup', type=int, default=3)
+    p = sub.add_parser('oma', help='OMA track head vs plain head, inference')
+    p.add_argument('--config', default=osp.join(_REPO, 'configs',
+                                                'vis_synthetic_quickstart_oma.py'))
+    p.add_argument('--steps', type=int, default=20)
+    p.add_argument('--warmup', type=int, default=3)
+    p = sub.add_parser('metrics', help='seconds per 100 frames of each metric')
+    p.add_argument('--frames', type=int, default=40)
+    p.add_argument('--size', type=int, nargs=2, default=(360, 640), metavar=('H', 'W'))
     args = parser.parse_args(argv)
-    result = {'mvc': bench_mvc}[args.benchmark](args)
+    result = {'mvc': bench_mvc, 'oma': bench_oma, 'metrics': bench_metrics}[args.benchmark](args)
     print(json.dumps(result))
     return result
 

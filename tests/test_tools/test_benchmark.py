@@ -1,0 +1,27 @@
+"""tools/benchmark.py prints one JSON line per benchmark with the documented keys (not timed)."""
+import json
+import sys
+
+from ..conftest import REPO, run_tool
+
+
+def _run(*args):
+    proc = run_tool([sys.executable, str(REPO / 'tools' / 'benchmark.py'), *args])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_benchmark_mvc_keys_and_equal_params():
+    res = _run('mvc', '--steps', '1', '--warmup', '0')
+    assert {'params_baseline', 'params_mvc', 'train_step_ratio_replace', 'train_step_ratio_dual',
+            'infer_ratio'} <= set(res)
+    assert res['params_baseline'] == res['params_mvc'] > 0
+    assert all(res[k] > 0 for k in ('train_step_ratio_replace', 'train_step_ratio_dual'))
+
+
+def test_benchmark_oma_and_metrics():
+    res = _run('oma', '--steps', '1', '--warmup', '0')
+    assert res['infer_ratio'] > 0
+    res = _run('metrics', '--frames', '4', '--size', '32', '48')
+    assert {'vspw_s_per_100_frames', 'vipseg_s_per_100_frames', 'ytvis_s_per_100_frames'} \
+        <= set(res)
