@@ -102,13 +102,30 @@ def run_one(variant: str, seed: int, data_root: str, img_root: Dict[str, str], i
     record = dict(variant=variant, seed=seed, iters=iters, train_s=round(train_s, 1),
                   metrics=metrics, checkpoint=osp.join(work_dir, f'iter_{iters}.pth'))
     if diagnostics:
-        try:
-            from mvc_plugin.analysis import run_diagnostics
-        except ImportError:
-            record['diagnostics'] = 'mvc_plugin.analysis not available'
-        else:
-            record['diagnostics'] = run_diagnostics(runner, osp.join(work_dir, 'analysis'))
+        from mvc_plugin.analysis import AnalysisSettings, run_analysis, write_report
+        runner.model.eval()
+        report = run_analysis(runner.model, runner.test_dataloader, AnalysisSettings(seed=seed),
+                              progress=False)
+        write_report(report, osp.join(work_dir, 'analysis'))
+        record['diagnostics'] = _diagnostic_summary(report)
     return record
+
+
+def _diagnostic_summary(report: dict) -> dict:
+    """The few numbers of the analysis report that the results table shows."""
+    out = {}
+    rob = report.get('robustness', {})
+    for entry in rob.get('per_ratio', []):
+        out[f'AP@mask{entry["ratio"]}'] = entry['metrics'].get('AP')
+    for entry in report.get('consistency', {}).get('per_ratio', []):
+        if entry['ratio'] == 0:
+            out['id_switches_per_100'] = entry.get('id_switches_per_100_frames')
+            out['flicker_per_100'] = entry.get('flicker_per_100_frames')
+    layers = [layer for layer in report.get('attention', {}).get('layers', [])
+              if layer.get('mass_on_background') is not None]
+    if layers:
+        out['attention_on_background'] = sum(x['mass_on_background'] for x in layers) / len(layers)
+    return out
 
 
 def summarize(runs: List[dict]) -> dict:
