@@ -44,4 +44,9 @@ val_evaluator = dict(
     outfile_prefix=None)  # tools/train.py and tools/test.py fill in <work_dir>/results/...
 test_evaluator = val_evaluator
 
-custom_hooks = [dict(type='ProgressBarHook')]
+# NaNLossGuardHook: a NaN/inf loss stops the run before it reaches the weights or a checkpoint;
+# RNGStateHook: --resume continues with the random streams of an uninterrupted run;
+# AtomicCheckpointHook: a kill never leaves a half-written checkpoint (docs/reliability.md).
+custom_hooks = [dict(type='ProgressBarHook'), dict(type='NaNLossGuardHook'),
+                dict(type='RNGStateHook')]
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

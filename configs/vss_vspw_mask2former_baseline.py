@@ -40,5 +40,9 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='VSPWMetric', num_classes=num_classes)
 test_evaluator = val_evaluator
-custom_hooks = [dict(type='ProgressBarHook')]
-default_hooks = dict(checkpoint=dict(save_best='vspw/mIoU'))
+# NaNLossGuardHook: a NaN/inf loss stops the run before it reaches the weights or a checkpoint;
+# RNGStateHook: --resume continues with the random streams of an uninterrupted run;
+# AtomicCheckpointHook: a kill never leaves a half-written checkpoint (docs/reliability.md).
+custom_hooks = [dict(type='ProgressBarHook'), dict(type='NaNLossGuardHook'),
+                dict(type='RNGStateHook')]
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', save_best='vspw/mIoU'))

@@ -8,6 +8,9 @@ import os
 import os.path as osp
 from typing import Iterable, List, Optional, Sequence
 
+from .problems import Problem
+from .rle_validation import rle_problem
+
 __all__ = [
     'DatasetError', 'FRAME_CHECKS', 'check_frame_file', 'check_frames', 'load_json_file',
     'require_dir', 'check_ytvis_json'
@@ -65,7 +68,7 @@ def check_frame_file(path: str, level: str = 'header') -> Optional[str]:
         size = os.stat(path).st_size
     except FileNotFoundError:
         return f'{path}: frame file missing'
-    except OSError as e:
+    except (OSError, ValueError) as e:  # ValueError: e.g. a NUL character in the name
         return f'{path}: frame file unreadable ({e})'
     if size == 0:
         return f'{path}: frame file is empty'
@@ -99,72 +102,101 @@ def check_frames(paths: Iterable[str], level: str = 'header') -> List[str]:
     return problems
 
 
-def _is_rle(seg) -> bool:
-    return isinstance(seg, dict) and 'counts' in seg and 'size' in seg
+def _is_id(value) -> bool:
+    """JSON ids the datasets can index by: ints (not bools) or strings."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def check_ytvis_json(data: dict, ann_path: str, require_annotations: bool = True) -> List[str]:
     """Structural checks of a YouTube-VIS / OVIS JSON; returns all problems found.
 
-    Checks the top-level keys, per-video ``length`` vs ``file_names``, each annotation's video and
-    category ids and the length of its per-frame lists, and the size of each RLE.
+    Checks the top-level keys and the type of every field the datasets read, per-video
+    ``length`` vs ``file_names``, each annotation's video and category ids and the length of
+    its per-frame lists, and each RLE: its size, and that its counts decode and fill the mask
+    (bad counts crash pycocotools later). The problems are :class:`Problem` strings.
     """
-    problems = []
+    problems: List[str] = []
+
+    def add(kind: str, message: str, video=None, frame=None) -> None:
+        problems.append(Problem(f'{ann_path}: {message}', kind, ann_path, video, frame))
+
+    if not isinstance(data, dict):
+        add('bad-json', f'expected a JSON object, got {type(data).__name__}')
+        return problems
     for key in ('videos', 'categories'):
         if not isinstance(data.get(key), list):
-            problems.append(f'{ann_path}: missing list "{key}" (YouTube-VIS JSON expected)')
+            add('bad-json', f'missing list "{key}" (YouTube-VIS JSON expected)')
     anns = data.get('annotations')
     if anns is None and not require_annotations:
         anns = []
     if not isinstance(anns, list):
-        problems.append(f'{ann_path}: missing list "annotations" (YouTube-VIS JSON expected)')
+        add('bad-json', 'missing list "annotations" (YouTube-VIS JSON expected)')
     if problems:
         return problems
 
+    cat_ids = set()
+    for i, cat in enumerate(data['categories']):
+        if not isinstance(cat, dict) or not _is_id(cat.get('id')) or isinstance(
+                cat.get('id'), str) or not isinstance(cat.get('name'), str):
+            add('bad-json', f'categories[{i}] needs an integer "id" and a string "name"')
+        elif cat['id'] in cat_ids:
+            add('bad-json', f'categories[{i}]: duplicate category id {cat["id"]}')
+        else:
+            cat_ids.add(cat['id'])
+
     videos = {}
     for i, video in enumerate(data['videos']):
-        if not isinstance(video, dict) or 'id' not in video or not isinstance(
-                video.get('file_names'), list):
-            problems.append(f'{ann_path}: videos[{i}] needs "id" and a "file_names" list')
+        if not isinstance(video, dict) or not _is_id(video.get('id')) or not isinstance(
+                video.get('file_names'), list) or not all(
+                    isinstance(n, str) for n in video['file_names']):
+            add('bad-json', f'videos[{i}] needs "id" and a "file_names" list of strings')
             continue
-        n = len(video['file_names'])
+        vid, n = video['id'], len(video['file_names'])
+        if vid in videos:
+            add('bad-json', f'videos[{i}]: duplicate video id {vid!r}', vid)
+            continue
         if n == 0:
-            problems.append(f'{ann_path}: video {video["id"]} has no frames')
+            add('empty-video', f'video {vid} has no frames', vid)
         if 'length' in video and video['length'] != n:
-            problems.append(f'{ann_path}: video {video["id"]}: length {video["length"]} but '
-                            f'{n} file_names')
+            add('length-mismatch', f'video {vid}: length {video["length"]!r} but {n} file_names',
+                vid)
+        sized = True
         for key in ('height', 'width'):
-            if not isinstance(video.get(key), int) or video[key] <= 0:
-                problems.append(f'{ann_path}: video {video["id"]}: "{key}" must be a positive int')
-        videos[video['id']] = video
-    cat_ids = {c.get('id') for c in data['categories'] if isinstance(c, dict)}
+            if not _positive_int(video.get(key)):
+                add('bad-json', f'video {vid}: "{key}" must be a positive int', vid)
+                sized = False
+        videos[vid] = (n, [video['height'], video['width']] if sized else None)
 
     for i, ann in enumerate(anns):
-        where = f'{ann_path}: annotations[{i}] (id {ann.get("id") if isinstance(ann, dict) else "?"})'
         if not isinstance(ann, dict):
-            problems.append(f'{where}: expected an object')
+            add('bad-json', f'annotations[{i}] (id ?): expected an object')
             continue
-        video = videos.get(ann.get('video_id'))
-        if video is None:
-            problems.append(f'{where}: unknown video_id {ann.get("video_id")!r}')
+        where = f'annotations[{i}] (id {ann.get("id")!r})'
+        vid = ann.get('video_id')
+        if not _is_id(ann.get('id')):
+            add('bad-json', f'{where}: needs an integer or string "id"')
+        if not _is_id(vid) or vid not in videos:
+            add('unknown-video', f'{where}: unknown video_id {vid!r}')
             continue
-        if ann.get('category_id') not in cat_ids:
-            problems.append(f'{where}: category_id {ann.get("category_id")!r} not in categories')
+        n, size = videos[vid]
+        if not _is_id(ann.get('category_id')) or ann['category_id'] not in cat_ids:
+            add('unknown-category', f'{where}: category_id {ann.get("category_id")!r} not in '
+                f'categories', vid)
         segs = ann.get('segmentations')
-        n = len(video['file_names'])
         if not isinstance(segs, list):
-            problems.append(f'{where}: missing "segmentations" list')
+            add('bad-json', f'{where}: missing "segmentations" list', vid)
             continue
         if len(segs) != n:
-            problems.append(f'{where}: {len(segs)} segmentations for video {video["id"]} of '
-                            f'{n} frames')
-        size = [video.get('height'), video.get('width')]
+            add('length-mismatch', f'{where}: {len(segs)} segmentations for video {vid} of '
+                f'{n} frames', vid)
         for t, seg in enumerate(segs):
             if seg is None:
                 continue
-            if not _is_rle(seg):
-                problems.append(f'{where}: frame {t}: segmentation is not an RLE dict')
-            elif list(seg['size']) != size:
-                problems.append(f'{where}: frame {t}: RLE size {list(seg["size"])} != video '
-                                f'size {size}')
+            found = rle_problem(seg, size)
+            if found is not None:
+                add(found[0], f'{where}: frame {t}: {found[1]}', vid, t)
     return problems

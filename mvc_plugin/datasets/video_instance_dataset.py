@@ -14,6 +14,7 @@ from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 from pycocotools import mask as mask_utils
 
+from .corrupt_frames import CorruptFrameFallbackMixin
 from .validation import (FRAME_CHECKS, DatasetError, check_frames, check_ytvis_json,
                          load_json_file, require_dir)
 
@@ -21,7 +22,7 @@ __all__ = ['VideoInstanceDataset']
 
 
 @DATASETS.register_module()
-class VideoInstanceDataset(BaseVideoDataset):
+class VideoInstanceDataset(CorruptFrameFallbackMixin, BaseVideoDataset):
     """Video instance segmentation dataset in the official YouTube-VIS JSON format.
 
     Args:

@@ -14,13 +14,15 @@ from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
+from .corrupt_frames import CorruptFrameFallbackMixin
+from .checks.vipseg import check_vipseg_json
 from .validation import FRAME_CHECKS, DatasetError, check_frames, load_json_file, require_dir
 
 __all__ = ['VIPSegDataset']
 
 
 @DATASETS.register_module()
-class VIPSegDataset(BaseDetDataset):
+class VIPSegDataset(CorruptFrameFallbackMixin, BaseDetDataset):
     """Frames of VIPSeg videos with panoptic annotations.
 
     Args:
@@ -40,9 +42,7 @@ class VIPSegDataset(BaseDetDataset):
         if self.data_root:
             require_dir(self.data_root, 'VIPSegDataset.data_root')
         data = load_json_file(self.ann_file, 'a VIPSeg panoptic JSON')
-        problems = [f'{self.ann_file}: missing list "{k}" (VIPSeg panoptic JSON expected)'
-                    for k in ('categories', 'videos', 'annotations')
-                    if not isinstance(data.get(k), list)]
+        problems = check_vipseg_json(data, self.ann_file)  # types of every field read below
         if problems:
             raise DatasetError(f'invalid annotation file {self.ann_file}', problems)
         cats = sorted(data['categories'], key=lambda c: (not c['isthing'], c['id']))

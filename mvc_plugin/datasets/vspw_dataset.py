@@ -14,6 +14,7 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .corrupt_frames import CorruptFrameFallbackMixin
 from .validation import FRAME_CHECKS, DatasetError, check_frames, require_dir
 
 __all__ = ['VSPWDataset']
@@ -22,7 +23,7 @@ IMG_EXTS = ('.jpg', '.jpeg', '.png')
 
 
 @DATASETS.register_module()
-class VSPWDataset(BaseSegDataset):
+class VSPWDataset(CorruptFrameFallbackMixin, BaseSegDataset):
     """Frames of VSPW videos as mmseg samples, each carrying its video name and frame index.
 
     Args:

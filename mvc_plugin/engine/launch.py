@@ -5,6 +5,8 @@ from typing import Optional
 
 from mmengine.config import Config, DictAction
 
+from .cpu_distributed import prepare_cpu_distributed
+
 __all__ = ['add_common_args', 'load_config', 'fill_output_paths']
 
 
@@ -27,6 +29,7 @@ def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[dict
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     cfg.launcher = launcher
+    prepare_cpu_distributed(cfg)  # DDP without CUDA: gloo process group, no device_ids
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

@@ -3,12 +3,11 @@ from .layers import (ObjectMaskedAttention, OMATransformerDecoder, OMATransforme
 from .losses import MVCConsistencyLoss
 from .mvc import FeatureMasker, MaskedVideoConsistency, PatchMaskGenerator
 from .tracking_heads import OMAMask2FormerTrackHead
+from .video_heads import DecoupledVideoSegmentor, ReferringTracker, TemporalRefiner
 
 __all__ = [
-    'FeatureMasker', 'MaskedVideoConsistency', 'MVCConsistencyLoss',
+    'DecoupledVideoSegmentor', 'FeatureMasker', 'MaskedVideoConsistency', 'MVCConsistencyLoss',
     'ObjectMaskedAttention', 'OMAMask2FormerTrackHead', 'OMATransformerDecoder',
-    'OMATransformerDecoderLayer', 'PatchMaskGenerator', 'relevance_from_logits'
+    'OMATransformerDecoderLayer', 'PatchMaskGenerator', 'ReferringTracker',
+    'relevance_from_logits', 'TemporalRefiner'
 ]
-from .video_heads import DecoupledVideoSegmentor, ReferringTracker, TemporalRefiner  # noqa: E402
-
-__all__ += ['DecoupledVideoSegmentor', 'ReferringTracker', 'TemporalRefiner']

@@ -6,12 +6,23 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
 import mvc_plugin  # noqa: F401
-from mmdet.models import Mask2FormerVideo
+from mmdet.models import Mask2Former, Mask2FormerVideo
 from mmseg.models import EncoderDecoder
+
+from mvc_plugin.models import DecoupledVideoSegmentor
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
 CONFIGS = sorted(CONFIG_DIR.glob('*.py'))
-HOSTS = {'mmdet': Mask2FormerVideo, 'mmseg': EncoderDecoder}
+# the host model each config family builds (by file-name prefix)
+HOSTS = {'vis': Mask2FormerVideo, 'vss': EncoderDecoder, 'vps': Mask2Former,
+         'dvis': DecoupledVideoSegmentor}
+
+
+def _head(host_cfg):
+    """The Mask2Former head config of a host model config."""
+    if host_cfg.type == 'DecoupledVideoSegmentor':
+        return host_cfg.segmenter.panoptic_head
+    return host_cfg.get('track_head') or host_cfg.get('decode_head') or host_cfg.panoptic_head
 
 
 def _build(path: Path):
@@ -29,10 +40,12 @@ def test_config_basenames_are_unique():
 def test_config_builds_model(path):
     cfg, model = _build(path)
     assert cfg.custom_imports['imports'] == ['mvc_plugin']
-    assert isinstance(model, HOSTS[cfg.default_scope])
+    assert isinstance(model, HOSTS[path.stem.split('_')[0]])
     host_cfg = cfg.model.model if cfg.model.type == 'MaskedVideoConsistency' else cfg.model
-    head = host_cfg.get('track_head') or host_cfg.get('decode_head')
-    assert head.num_classes == len(head.loss_cls.class_weight) - 1
+    head = _head(host_cfg)
+    num_classes = head.get('num_classes') or \
+        head.num_things_classes + head.num_stuff_classes
+    assert num_classes == len(head.loss_cls.class_weight) - 1
 
 
 @pytest.mark.parametrize('path', [p for p in CONFIGS if (p.parent / (p.stem + '_baseline.py'))

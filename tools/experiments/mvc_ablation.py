@@ -18,7 +18,7 @@ import os.path as osp
 import statistics
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 _REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if osp.isfile(osp.join(_REPO, 'mvc_plugin', '__init__.py')):
@@ -78,8 +78,12 @@ def make_davis(root: str, davis: str) -> str:
     return root
 
 
+SWEEP = [(0.5, 16), (0.9, 16), (0.7, 8), (0.7, 32)]  # (mask_ratio, block_size); default 0.7 / 16
+
+
 def run_one(variant: str, seed: int, data_root: str, img_root: Dict[str, str], iters: int,
-            work_dir: str, num_classes: int, diagnostics: bool) -> dict:
+            work_dir: str, num_classes: int, diagnostics: bool,
+            mask: Optional[tuple] = None) -> dict:
     opts = {'randomness.seed': seed, 'train_cfg.max_iters': iters,
             'train_cfg.val_interval': iters + 1, 'param_scheduler.end': iters,
             'param_scheduler.milestones': [int(iters * 0.8)],
@@ -89,7 +93,10 @@ def run_one(variant: str, seed: int, data_root: str, img_root: Dict[str, str], i
         opts[f'{key}.dataset.data_root'] = data_root
         opts[f'{key}.dataset.ann_file'] = f'annotations/{split}.json'
         opts[f'{key}.dataset.data_prefix.img_path'] = img_root[split]
-    cfg = load_config(osp.join(_REPO, 'configs', VARIANTS[variant]), work_dir, opts, 'none')
+    if mask is not None:  # a point of the masking sweep (MVC config)
+        opts['model.mask_generator.mask_ratio'], opts['model.mask_generator.block_size'] = mask
+    cfg = load_config(osp.join(_REPO, 'configs', VARIANTS[variant.split('@')[0]]), work_dir,
+                      opts, 'none')
     host = cfg.model.model if cfg.model.type == 'MaskedVideoConsistency' else cfg.model
     host.track_head.num_classes = num_classes
     host.track_head.loss_cls.class_weight = [1.0] * num_classes + [0.1]
@@ -128,17 +135,30 @@ def _diagnostic_summary(report: dict) -> dict:
     return out
 
 
+DIAG_KEYS = ('AP@mask0.25', 'AP@mask0.5', 'id_switches_per_100', 'flicker_per_100',
+             'attention_on_background')
+
+
+def _mean_std(vals: List[float]) -> tuple:
+    return statistics.mean(vals), statistics.stdev(vals) if len(vals) > 1 else 0.0
+
+
 def summarize(runs: List[dict]) -> dict:
     out: Dict[str, dict] = {}
     for bench in sorted({r['bench'] for r in runs}):
-        for variant in VARIANTS:
+        names = list(VARIANTS) + sorted({r['variant'] for r in runs} - set(VARIANTS))
+        for variant in names:
             rs = [r for r in runs if r['bench'] == bench and r['variant'] == variant]
             if not rs:
                 continue
             row = {}
             for key in ('AP', 'AP50', 'AP75', 'AR10'):
-                vals = [r['metrics'][key] for r in rs]
-                row[key] = (statistics.mean(vals), statistics.stdev(vals) if len(vals) > 1 else 0.)
+                row[key] = _mean_std([r['metrics'][key] for r in rs])
+            for key in DIAG_KEYS:
+                vals = [r['diagnostics'].get(key) for r in rs
+                        if isinstance(r.get('diagnostics'), dict)]
+                if vals and all(v is not None for v in vals):
+                    row[key] = _mean_std(vals)
             row['train_s'] = statistics.mean(r['train_s'] for r in rs)
             row['seeds'] = [r['seed'] for r in rs]
             out.setdefault(bench, {})[variant] = row
@@ -148,11 +168,16 @@ def summarize(runs: List[dict]) -> dict:
 def markdown(summary: dict, iters: int) -> str:
     lines = []
     for bench, rows in summary.items():
-        lines += [f'### {bench} ({iters} iterations, seeds {rows["baseline"]["seeds"]})', '',
-                  '| variant | AP | AP50 | AP75 | AR10 | train s / run |', '|---|---|---|---|---|---|']
+        seeds = next(iter(rows.values()))['seeds']
+        keys = ['AP', 'AP50', 'AP75', 'AR10'] + [k for k in DIAG_KEYS
+                                                  if all(k in r for r in rows.values())]
+        lines += [f'### {bench} ({iters} iterations, seeds {seeds}, mean ± std)', '',
+                  '| variant | ' + ' | '.join(keys) + ' | train s / run |',
+                  '|---' * (len(keys) + 2) + '|']
         for variant, row in rows.items():
-            cells = ' | '.join(f'{row[k][0]:.1f} ± {row[k][1]:.1f}'
-                               for k in ('AP', 'AP50', 'AP75', 'AR10'))
+            digits = {'attention_on_background': 3}
+            cells = ' | '.join(f'{row[k][0]:.{digits.get(k, 1)}f} ± {row[k][1]:.{digits.get(k, 1)}f}'
+                               for k in keys)
             lines.append(f'| {variant} | {cells} | {row["train_s"]:.0f} |')
         lines.append('')
     return '\n'.join(lines)
@@ -176,6 +201,9 @@ def main(argv=None) -> dict:
     parser.add_argument('--no-real', action='store_true', help='skip the real DAVIS row')
     parser.add_argument('--no-diagnostics', action='store_true')
     parser.add_argument('--update-docs', action='store_true')
+    parser.add_argument('--sweep', action='store_true',
+                        help=f'also train MVC with (mask_ratio, block_size) in {SWEEP}, '
+                        'first seed, synthetic benchmark')
     args = parser.parse_args(argv)
 
     benches = {'synthetic': (make_synthetic(osp.join(args.out, 'data', 'synthetic')),
@@ -202,6 +230,20 @@ def main(argv=None) -> dict:
                 runs.append(dict(rec, bench=bench))
                 with open(runs_path, 'w') as f:
                     json.dump(runs, f, indent=1)
+    if args.sweep:
+        root, img_root, num_classes = benches['synthetic']
+        seed = args.seeds[0]
+        for ratio, block in SWEEP:
+            variant = f'mvc@r{ratio}_b{block}'
+            if ('synthetic', variant, seed, args.iters) in done:
+                continue
+            print(f'[ablation] sweep {variant} / seed {seed}', flush=True)
+            rec = run_one(variant, seed, root, img_root, args.iters,
+                          osp.join(args.out, 'sweep', f'{variant}_s{seed}'), num_classes,
+                          not args.no_diagnostics, mask=(ratio, block))
+            runs.append(dict(rec, bench='synthetic-sweep'))
+            with open(runs_path, 'w') as f:
+                json.dump(runs, f, indent=1)
     runs = [r for r in runs if r['iters'] == args.iters]
     summary = summarize(runs)
     with open(osp.join(args.out, 'summary.json'), 'w') as f:
