@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+from .synthetic_textures import SHAPES, shape_inside, stuff_texture, thing_shade
+
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only (the runtime import is lazy)
     from .synthetic_writers import write_dataset, write_vipseg, write_vspw, write_ytvis
 
@@ -36,8 +38,6 @@ OTHERS = -1
 SUPPORTED_FORMATS = ('ytvis', 'vspw', 'vipseg')
 MAX_OBJECTS = 999  # VIPSeg thing segment ids are category_id * 1000 + instance id
 
-_SHAPES = ('circle', 'square', 'triangle', 'ellipse', 'diamond', 'cross', 'ring', 'flower',
-           'hexagon')
 _THING_RGB = ((220, 40, 40), (40, 90, 225), (240, 200, 30), (30, 170, 70), (200, 50, 200),
               (250, 130, 20), (20, 200, 210), (245, 245, 245), (130, 75, 35))
 _STUFF_NAMES = ('sky', 'wall', 'ground', 'water', 'grass', 'road')
@@ -182,7 +182,7 @@ class SyntheticVideo:
 
 def thing_class_names(spec: SyntheticVideoSpec) -> list[str]:
     """Thing class names, index = 0-based thing class (the shape is in the name)."""
-    return [_SHAPES[k % 9] + (f'_{k // 9}' if k >= 9 else '')
+    return [SHAPES[k % 9] + (f'_{k // 9}' if k >= 9 else '')
             for k in range(spec.num_thing_classes)]
 
 
@@ -236,53 +236,6 @@ def semantic_map(video: SyntheticVideo, spec: SyntheticVideoSpec) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- simulation
-def _shape_inside(shape: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Inside test of a unit-sized shape in local coordinates (u, v)."""
-    r2 = u * u + v * v
-    name = _SHAPES[shape]
-    if name == 'circle':
-        return r2 <= 1.0
-    if name == 'square':
-        return np.maximum(np.abs(u), np.abs(v)) <= 0.8
-    if name in ('triangle', 'hexagon'):
-        n = 3 if name == 'triangle' else 6
-        phi = 2 * np.pi * np.arange(n) / n + np.pi / 2
-        proj = u[..., None] * np.cos(phi) + v[..., None] * np.sin(phi)
-        return proj.max(axis=-1) <= (0.6 if n == 3 else 0.9)
-    if name == 'ellipse':
-        return u * u + (v / 0.55) ** 2 <= 1.0
-    if name == 'diamond':
-        return np.abs(u) / 0.6 + np.abs(v) <= 1.0
-    if name == 'cross':
-        au, av = np.abs(u), np.abs(v)
-        return ((au <= 0.3) & (av <= 1.0)) | ((av <= 0.3) & (au <= 1.0))
-    if name == 'ring':
-        return (r2 <= 1.0) & (r2 >= 0.25)
-    return np.sqrt(r2) <= 0.65 + 0.35 * np.cos(5 * np.arctan2(v, u))  # flower
-
-
-def _thing_shade(k: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Class-specific texture (multiplicative shading) in object coordinates."""
-    kind = k % 4
-    if kind == 0:
-        return 1.0 - 0.3 * (u * u + v * v)
-    if kind == 1:
-        return 1.0 + 0.22 * np.sign(np.sin(3 * np.pi * u))
-    if kind == 2:
-        return 1.0 + 0.22 * np.sign(np.sin(3 * np.pi * u) * np.sin(3 * np.pi * v))
-    return 1.0 + 0.22 * np.sign(np.sin(4 * np.pi * np.sqrt(u * u + v * v)))
-
-
-def _stuff_texture(c: int, x: np.ndarray, y: np.ndarray, height: int) -> np.ndarray:
-    """(H, W, 3) float colour of stuff class ``c`` at (drifting) coordinates x, y."""
-    theta, wavelength = 0.7 + 1.3 * c, 5.0 + 3.0 * (c % 4)
-    wave = np.sin(2 * np.pi * (x * np.cos(theta) + y * np.sin(theta)) / wavelength)
-    shade = 1.0 + 0.12 * (np.sign(wave) if c % 2 else wave)
-    if c % 3 == 0:
-        shade = shade + 0.15 * (0.5 - y / height)
-    return np.asarray(_stuff_rgb(c), np.float64) * shade[..., None]
-
-
 def _unit_time(t: int, num_frames: int) -> float:
     return t / (num_frames - 1) if num_frames > 1 else 0.0
 
@@ -321,7 +274,7 @@ def _render_background(bg: dict[str, Any], t: int, xs: np.ndarray,
     image = np.empty((H, W, 3))
     for c in bg['bands']:
         m = stuff == c
-        image[m] = _stuff_texture(int(c), tx, ty, H)[m]
+        image[m] = stuff_texture(int(c), _stuff_rgb(int(c)), tx, ty, H)[m]
     checker = np.sign(np.sin(np.pi * xs / 3) * np.sin(np.pi * ys / 3))
     image[bg['others']] = (128.0 + 30.0 * checker)[bg['others']][:, None]
     return stuff, image + bg['noise']
@@ -360,8 +313,8 @@ def _render_thing(o: dict[str, Any], s: float, xs: np.ndarray, ys: np.ndarray
     dx, dy = xs[:, x0:x1] - cx, ys[y0:y1] - cy
     u = (dx * np.cos(a) + dy * np.sin(a)) / r
     v = (-dx * np.sin(a) + dy * np.cos(a)) / r
-    patch = o['colour'] * _thing_shade(o['k'], u, v)[..., None]
-    return (slice(y0, y1), slice(x0, x1)), _shape_inside(o['k'] % 9, u, v), patch
+    patch = o['colour'] * thing_shade(o['k'], u, v)[..., None]
+    return (slice(y0, y1), slice(x0, x1)), shape_inside(o['k'] % 9, u, v), patch
 
 
 def generate_video(spec: SyntheticVideoSpec, index: int) -> SyntheticVideo:
