@@ -9,6 +9,6 @@ from .engine import register_checkpoint_globals
 
 register_checkpoint_globals()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration side effects)
+from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401
 
-__all__ = ['__version__', 'datasets', 'engine', 'evaluation', 'models']
+__all__ = ['__version__', 'datasets', 'engine', 'evaluation', 'models', 'visualization']
