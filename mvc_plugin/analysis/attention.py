@@ -28,6 +28,7 @@ from mmcv.cnn.bricks.transformer import MultiheadAttention
 from torch import Tensor, nn
 
 from mvc_plugin.models.layers.object_masked_attention import (ObjectMaskedAttention,
+                                                              multihead_attention_weights,
                                                               relevance_from_logits)
 
 __all__ = [
@@ -68,17 +69,8 @@ def query_attention_weights(module: MultiheadAttention, query: Tensor,
     if isinstance(module, ObjectMaskedAttention):
         return module.attention_weights(query, key, query_pos, key_pos, attn_mask,
                                         key_padding_mask, key_relevance)
-    key = query if key is None else key
-    if key_pos is None and query_pos is not None and query_pos.shape == key.shape:
-        key_pos = query_pos  # as mmcv's MultiheadAttention.forward
-    query = query if query_pos is None else query + query_pos
-    key = key if key_pos is None else key + key_pos
-    if module.batch_first:
-        query, key = query.transpose(0, 1), key.transpose(0, 1)
-    _, weights = module.attn(query=query, key=key, value=key, attn_mask=attn_mask,
-                             key_padding_mask=key_padding_mask, need_weights=True,
-                             average_attn_weights=False)
-    return weights
+    return multihead_attention_weights(module, query, key, query_pos, key_pos, attn_mask,
+                                       key_padding_mask)
 
 
 def attention_mass(weights: Tensor, relevance: Tensor, tau: float) -> Dict[str, Tensor]:

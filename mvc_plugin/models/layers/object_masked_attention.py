@@ -22,7 +22,7 @@ from torch import Tensor
 
 from mmdet.registry import MODELS
 
-__all__ = ['ObjectMaskedAttention', 'relevance_from_logits']
+__all__ = ['ObjectMaskedAttention', 'multihead_attention_weights', 'relevance_from_logits']
 
 _MODES = ('hard', 'soft')
 
@@ -192,18 +192,31 @@ class ObjectMaskedAttention(MultiheadAttention):
         key = query if key is None else key
         attn_mask, key_padding_mask = self.oma_masks(query, key, key_relevance, attn_mask,
                                                      key_padding_mask)
-        if key_pos is None and query_pos is not None and query_pos.shape == key.shape:
-            key_pos = query_pos
-        if query_pos is not None:
-            query = query + query_pos
-        if key_pos is not None:
-            key = key + key_pos
-        if self.batch_first:
-            query, key = query.transpose(0, 1), key.transpose(0, 1)
-        _, weights = self.attn(query=query, key=key, value=key, attn_mask=attn_mask,
-                               key_padding_mask=key_padding_mask, need_weights=True,
-                               average_attn_weights=False)
-        return weights
+        return multihead_attention_weights(self, query, key, query_pos, key_pos, attn_mask,
+                                           key_padding_mask)
+
+
+def multihead_attention_weights(module: MultiheadAttention, query: Tensor,
+                                key: Optional[Tensor] = None,
+                                query_pos: Optional[Tensor] = None,
+                                key_pos: Optional[Tensor] = None,
+                                attn_mask: Optional[Tensor] = None,
+                                key_padding_mask: Optional[Tensor] = None) -> Tensor:
+    """Attention probabilities ``(B, num_heads, Q, K)`` of an mmcv ``MultiheadAttention`` call
+    with the given masks (positional encodings added as mmcv's forward adds them)."""
+    key = query if key is None else key
+    if key_pos is None and query_pos is not None and query_pos.shape == key.shape:
+        key_pos = query_pos
+    if query_pos is not None:
+        query = query + query_pos
+    if key_pos is not None:
+        key = key + key_pos
+    if module.batch_first:
+        query, key = query.transpose(0, 1), key.transpose(0, 1)
+    _, weights = module.attn(query=query, key=key, value=key, attn_mask=attn_mask,
+                             key_padding_mask=key_padding_mask, need_weights=True,
+                             average_attn_weights=False)
+    return weights
 
 
 def _add_mask(base: Tensor, mask: Tensor) -> Tensor:
