@@ -1,6 +1,7 @@
 """VSPWMetric and VIPSegMetric fed like the test loop feeds them: perfect predictions score 100,
 frames of different videos are kept apart, format_only writes the official files."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -13,6 +14,15 @@ from mvc_plugin.datasets import VIPSegDataset, VSPWDataset
 from mvc_plugin.datasets.synthetic import SyntheticVideoSpec, write_vipseg, write_vspw
 from mvc_plugin.evaluation import VIPSegMetric, VSPWMetric
 from mvc_plugin.evaluation.functional import rgb2id
+
+from ..conftest import REPO, run_tool
+
+
+def _eval_offline(*args, out):
+    proc = run_tool([sys.executable, str(REPO / 'tools' / 'eval_offline.py'), *args, '--out',
+                     str(out)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text())
 
 SPEC = SyntheticVideoSpec(num_videos=2, num_frames=10, height=40, width=56, seed=6)
 
@@ -39,6 +49,11 @@ def test_vspw_metric_perfect_and_flicker(tmp_path):
     assert res == {'vspw/mIoU': 100.0, 'vspw/VC8': 100.0, 'vspw/VC16': -1.0}
     written = sorted(p.relative_to(tmp_path / 'pred') for p in (tmp_path / 'pred').rglob('*.png'))
     assert len(written) == SPEC.num_videos * SPEC.num_frames
+    # the written predictions are the official format: the offline scorer agrees
+    offline = _eval_offline('vspw', '--gt-root', str(tmp_path), '--pred-root',
+                            str(tmp_path / 'pred'), '--num-classes', str(num_classes),
+                            out=tmp_path / 'offline.json')
+    assert offline == {'mIoU': 100.0, 'VC8': 100.0, 'VC16': -1.0}
 
     def flicker(reduced, info):  # odd frames predict one wrong class everywhere
         pred = np.where(reduced == 255, 0, reduced)
@@ -71,6 +86,12 @@ def test_vipseg_metric_perfect_prediction(tmp_path):
     pred = json.loads((tmp_path / 'out' / 'pred.json').read_text())
     assert len(pred['annotations']) == SPEC.num_videos
     assert len(pred['annotations'][0]['annotations']) == SPEC.num_frames
+    offline = _eval_offline('vipseg', '--gt-json', ann, '--gt-root',
+                            str(tmp_path / 'panomasksRGB'), '--pred-json',
+                            str(tmp_path / 'out' / 'pred.json'), '--pred-root',
+                            str(tmp_path / 'out' / 'pan_pred'), out=tmp_path / 'offline.json')
+    for key in ('VPQ', 'STQ'):
+        assert offline[key] == pytest.approx(res[f'vipseg/{key}'])
 
 
 def test_format_only_needs_prefix(tmp_path):

@@ -57,6 +57,14 @@ def test_test_tool_prints_local_ap(trained, tiny_ytvis):
     results = json.loads((work / 'results' / 'test.json').read_text())
     assert isinstance(results, list)
     assert all({'video_id', 'category_id', 'score', 'segmentations'} <= set(r) for r in results)
+    # the saved results are the official format: the offline scorer gives the same AP
+    proc = run_tool([sys.executable, str(REPO / 'tools' / 'eval_offline.py'), 'ytvis',
+                     '--gt-json', str(tiny_ytvis / 'annotations' / 'val.json'), '--pred-json',
+                     str(work / 'results' / 'test.json'), '--out', str(work / 'offline.json')])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    offline = json.loads((work / 'offline.json').read_text())
+    printed = float(re.search(r'ytvis/AP: (-?[0-9.]+)', out).group(1))
+    assert offline['AP'] == pytest.approx(printed, abs=1e-3)
 
 
 def test_mim_train_and_test_from_another_directory(tiny_ytvis, tmp_path):
