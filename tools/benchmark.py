@@ -3,6 +3,7 @@
     python tools/benchmark.py mvc [--config CFG] [--steps N] [--warmup N]
     python tools/benchmark.py oma [--config CFG] [--steps N] [--warmup N]
     python tools/benchmark.py metrics [--frames N] [--size H W]
+    python tools/benchmark.py stream [--frames 30 300]
 
 ``mvc`` prints one JSON line: parameter counts of the baseline and of the MVC-wrapped model and the
 time ratios (variant / baseline) of a training step in ``'replace'`` and ``'dual'`` mode and of
@@ -12,6 +13,11 @@ of the machine affect all of them alike.
 
 ``oma`` prints ``infer_ratio``: inference time of the model with the OMA track head over the
 plain head, same weights, same video (goal <= 1.03).
+
+``stream`` prints ``peak_rss_ratio``: peak resident memory of online (frame-by-frame) inference of
+the decoupled video segmentor on the longest vs the shortest video (goal <= 1.25), and the same
+ratio for mmdet's whole-video ``Mask2FormerVideo`` on the same frames for comparison. Each
+measurement runs in a fresh process.
 
 ``metrics`` prints the seconds per 100 frames of each metric (YouTube-VIS AP, VSPW mIoU + VC,
 VIPSeg VPQ + STQ) on synthetic videos with imperfect predictions.
@@ -214,6 +220,64 @@ def bench_metrics(args: argparse.Namespace) -> dict:
                    for k, t in timings.items()})
 
 
+def _stream_worker(args: argparse.Namespace) -> dict:
+    """One measurement in this (fresh) process: peak RSS of inference over ``args.frames``."""
+    import resource
+    torch.manual_seed(0)
+    if args.model == 'dvis':
+        cfg = Config.fromfile(osp.join(_REPO, 'configs', 'dvis_synthetic_tracker.py'))
+        host = cfg.model.model
+        host.pop('init_cfg', None)
+        host.allow_random_init = True
+    else:
+        cfg = Config.fromfile(osp.join(_REPO, 'configs', 'vis_synthetic_quickstart_baseline.py'))
+        host = cfg.model
+    init_default_scope('mmdet')
+    model = MODELS.build(host).eval()
+    h, w = 96, 128
+    frames = (torch.randn(3, h, w) for _ in range(args.frames))
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    with torch.no_grad():
+        if args.model == 'dvis':
+            for _ in model.stream(frames):
+                pass  # results are consumed and dropped, as a demo writing them out would
+        else:  # mmdet's Mask2FormerVideo predicts the whole video at once
+            video = torch.stack(list(frames))[None]
+            feats = model.backbone(video[0])
+            from mmdet.structures import DetDataSample, TrackDataSample
+            sample = TrackDataSample()
+            sample.video_data_samples = [DetDataSample(metainfo=dict(
+                img_shape=(h, w), ori_shape=(h, w), batch_input_shape=(h, w),
+                pad_shape=(h, w))) for _ in range(args.frames)]
+            model.track_head.predict(feats, sample, rescale=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return dict(model=args.model, frames=args.frames, peak_rss_mb=round(peak / 1024, 1),
+                model_rss_mb=round(base / 1024, 1), seconds=round(time.perf_counter() - start, 2))
+
+
+def bench_stream(args: argparse.Namespace) -> dict:
+    import subprocess
+    results = {}
+    for model in ('dvis', 'mask2former_video'):
+        for n in args.frames:
+            proc = subprocess.run([sys.executable, osp.abspath(__file__), '_stream_worker',
+                                   '--model', model, '--frames', str(n)],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(f'stream worker ({model}, {n} frames) failed:\n'
+                                   f'{proc.stderr[-3000:]}')
+            results[(model, n)] = json.loads(proc.stdout.strip().splitlines()[-1])
+    lo, hi = min(args.frames), max(args.frames)
+
+    def ratio(model):
+        return round(results[(model, hi)]['peak_rss_mb'] / results[(model, lo)]['peak_rss_mb'], 3)
+    return dict(benchmark='stream', frames=[lo, hi], size=[96, 128],
+                peak_rss_ratio=ratio('dvis'),
+                peak_rss_ratio_mask2former_video=ratio('mask2former_video'),
+                runs=[results[k] for k in sorted(results)])
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='benchmark', required=True)
@@ -229,8 +293,14 @@ def main(argv=None) -> dict:
     p = sub.add_parser('metrics', help='seconds per 100 frames of each metric')
     p.add_argument('--frames', type=int, default=40)
     p.add_argument('--size', type=int, nargs=2, default=(360, 640), metavar=('H', 'W'))
+    p = sub.add_parser('stream', help='peak memory of online inference vs video length')
+    p.add_argument('--frames', type=int, nargs='+', default=[30, 300])
+    p = sub.add_parser('_stream_worker')  # internal: one measurement per fresh process
+    p.add_argument('--model', choices=['dvis', 'mask2former_video'], required=True)
+    p.add_argument('--frames', type=int, required=True)
     args = parser.parse_args(argv)
-    result = {'mvc': bench_mvc, 'oma': bench_oma, 'metrics': bench_metrics}[args.benchmark](args)
+    result = {'mvc': bench_mvc, 'oma': bench_oma, 'metrics': bench_metrics,
+              'stream': bench_stream, '_stream_worker': _stream_worker}[args.benchmark](args)
     print(json.dumps(result))
     return result
 

@@ -25,3 +25,9 @@ def test_benchmark_oma_and_metrics():
     res = _run('metrics', '--frames', '4', '--size', '32', '48')
     assert {'vspw_s_per_100_frames', 'vipseg_s_per_100_frames', 'ytvis_s_per_100_frames'} \
         <= set(res)
+
+
+def test_online_inference_memory_is_flat_in_video_length():
+    """Issue goal: peak RSS of online inference on 300 frames <= 1.25 x on 30 frames."""
+    runs = {n: _run('_stream_worker', '--model', 'dvis', '--frames', str(n)) for n in (30, 300)}
+    assert runs[300]['peak_rss_mb'] <= 1.25 * runs[30]['peak_rss_mb'], runs
