@@ -235,7 +235,7 @@ def main(argv=None) -> dict:
         seed = args.seeds[0]
         for ratio, block in SWEEP:
             variant = f'mvc@r{ratio}_b{block}'
-            if ('synthetic', variant, seed, args.iters) in done:
+            if ('synthetic-sweep', variant, seed, args.iters) in done:
                 continue
             print(f'[ablation] sweep {variant} / seed {seed}', flush=True)
             rec = run_one(variant, seed, root, img_root, args.iters,
