@@ -183,6 +183,35 @@ def markdown(summary: dict, iters: int) -> str:
     return '\n'.join(lines)
 
 
+def plot_robustness(runs: List[dict], path: str) -> None:
+    """AP vs share of masked input blocks, mean ± std over seeds, one line per variant."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    benches = [b for b in ('synthetic', 'davis') if any(r['bench'] == b for r in runs)]
+    fig, axes = plt.subplots(1, len(benches), figsize=(5 * len(benches), 3.6), squeeze=False)
+    ratios = (0.0, 0.25, 0.5, 0.75)
+    for ax, bench in zip(axes[0], benches):
+        for variant in VARIANTS:
+            rs = [r for r in runs if r['bench'] == bench and r['variant'] == variant
+                  and isinstance(r.get('diagnostics'), dict)]
+            if not rs:
+                continue
+            vals = [[r['diagnostics'].get(f'AP@mask{x}') or 0.0 for x in ratios] for r in rs]
+            mean = [statistics.mean(v) for v in zip(*vals)]
+            std = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in zip(*vals)]
+            ax.errorbar(ratios, mean, yerr=std, marker='o', capsize=3, label=variant)
+        ax.set(title=f'{bench} ({len({r["seed"] for r in runs if r["bench"] == bench})} '
+                     'seed(s))', xlabel='share of input blocks masked at test time',
+               ylabel='YouTube-VIS AP')
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def update_docs(text: str) -> None:
     path = osp.join(_REPO, 'docs', 'results.md')
     doc = open(path).read() if osp.isfile(path) else f'# Results\n\n{BLOCK[0]}\n{BLOCK[1]}\n'
@@ -251,7 +280,8 @@ def main(argv=None) -> dict:
     text = markdown(summary, args.iters)
     print(text)
     if args.update_docs:
-        update_docs(text)
+        plot_robustness(runs, osp.join(_REPO, 'docs', 'results', 'robustness_ablation.png'))
+        update_docs(text + '\n![AP vs masked input](results/robustness_ablation.png)\n')
     return summary
 
 
