@@ -67,7 +67,10 @@ def main(argv=None) -> dict:
     metrics = runner.test()
 
     ckpt_link = osp.join(cfg.work_dir, 'last_checkpoint')
-    ckpt = open(ckpt_link).read().strip() if osp.isfile(ckpt_link) else '(none written)'
+    ckpt = '(none written)'
+    if osp.isfile(ckpt_link):
+        with open(ckpt_link) as f:
+            ckpt = f.read().strip()
     results = {k.split('/')[-1]: v for k, v in metrics.items()}
     with open(osp.join(cfg.work_dir, 'quickstart_metrics.json'), 'w') as f:
         json.dump(results, f, indent=2)

@@ -41,8 +41,11 @@ class VideoInstanceDataset(CorruptFrameFallbackMixin, BaseVideoDataset):
         self.dataset_version = dataset_version
         self.frame_check = frame_check
         if dataset_version is not None:
-            _MMDetYouTubeVIS.set_dataset_classes(dataset_version)  # validates the version
-            metainfo = dict(_MMDetYouTubeVIS.METAINFO)
+            # mmdet's classmethod sets METAINFO on the class it is called on: call it on a
+            # throwaway subclass so mmdet's own YouTubeVISDataset is left untouched
+            versioned = type('_VersionedYouTubeVIS', (_MMDetYouTubeVIS, ), {})
+            versioned.set_dataset_classes(dataset_version)  # also validates the version
+            metainfo = dict(versioned.METAINFO)
             metainfo.update(kwargs.pop('metainfo', None) or {})
             kwargs['metainfo'] = metainfo
         super().__init__(*args, **kwargs)

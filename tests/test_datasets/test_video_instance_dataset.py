@@ -122,3 +122,11 @@ def test_segmentation_length_and_category_checked(tiny_ytvis, tmp_path):
 def test_bad_frame_check_name(tiny_ytvis):
     with pytest.raises(ValueError, match='frame_check'):
         _build(tiny_ytvis, frame_check='paranoid')
+
+
+def test_dataset_version_leaves_mmdet_class_untouched(tiny_ytvis):
+    from mmdet.datasets import YouTubeVISDataset
+    before = dict(YouTubeVISDataset.METAINFO)
+    with pytest.raises(DatasetError):
+        _build(tiny_ytvis, dataset_version='2021')
+    assert dict(YouTubeVISDataset.METAINFO) == before
