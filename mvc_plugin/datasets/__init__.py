@@ -4,15 +4,22 @@ from .corrupt_frames import CorruptFrameError, CorruptFrameFallbackMixin
 from .ovis_dataset import OVISDataset
 from .problems import Problem
 from .synthetic import SyntheticVideoSpec, generate_video
-from .transforms import CheckedLoadImageFromFile, LoadVideoPanopticAnnotations, VideoPatchMask
+from .segmentation_video_dataset import SegmentationVideoDataset
+from .transforms import (CheckedLoadImageFromFile, LoadVideoPanopticAnnotations,
+                         LoadVideoPanopticTracks, LoadVideoSemanticAnnotations, VideoClipSample,
+                         VideoPatchMask)
 from .validation import DatasetError
 from .video_instance_dataset import VideoInstanceDataset
 from .vipseg_dataset import VIPSegDataset
+from .vipseg_video_dataset import VIPSegVideoDataset
 from .vspw_dataset import VSPWDataset
+from .vspw_video_dataset import VSPWVideoDataset
 
 __all__ = ['CheckedLoadImageFromFile', 'check_vipseg', 'check_vspw', 'check_ytvis', 'CheckReport',
            'convert_davis_to_ytvis', 'convert_videos_to_ytvis', 'CorruptFrameError',
            'CorruptFrameFallbackMixin', 'DatasetError', 'generate_video',
-           'LoadVideoPanopticAnnotations', 'OVISDataset', 'Problem', 'split_ytvis_by_video',
-           'SyntheticVideoSpec', 'VideoInstanceDataset', 'VideoPatchMask', 'VIPSegDataset',
-           'VSPWDataset']
+           'LoadVideoPanopticAnnotations', 'LoadVideoPanopticTracks',
+           'LoadVideoSemanticAnnotations', 'OVISDataset', 'Problem', 'SegmentationVideoDataset',
+           'split_ytvis_by_video', 'SyntheticVideoSpec', 'VideoClipSample',
+           'VideoInstanceDataset', 'VideoPatchMask', 'VIPSegDataset', 'VIPSegVideoDataset',
+           'VSPWDataset', 'VSPWVideoDataset']

@@ -8,7 +8,7 @@ the format of mmdet's COCO-panoptic pipeline (``segments_info`` + thing ``instan
 its video id and frame index; labels put thing classes first, as Mask2Former expects.
 """
 import os.path as osp
-from typing import List
+from typing import List, Tuple
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
@@ -18,7 +18,7 @@ from .corrupt_frames import CorruptFrameFallbackMixin
 from .checks.vipseg import check_vipseg_json
 from .validation import FRAME_CHECKS, DatasetError, check_frames, load_json_file, require_dir
 
-__all__ = ['VIPSegDataset']
+__all__ = ['VIPSegDataset', 'read_vipseg']
 
 
 @DATASETS.register_module()
@@ -41,56 +41,77 @@ class VIPSegDataset(CorruptFrameFallbackMixin, BaseDetDataset):
     def load_data_list(self) -> List[dict]:
         if self.data_root:
             require_dir(self.data_root, 'VIPSegDataset.data_root')
-        data = load_json_file(self.ann_file, 'a VIPSeg panoptic JSON')
-        problems = check_vipseg_json(data, self.ann_file)  # types of every field read below
-        if problems:
-            raise DatasetError(f'invalid annotation file {self.ann_file}', problems)
-        cats = sorted(data['categories'], key=lambda c: (not c['isthing'], c['id']))
-        thing = [c['name'] for c in cats if c['isthing']]
-        stuff = [c['name'] for c in cats if not c['isthing']]
-        if self._metainfo.get('classes') is None:
-            self._metainfo.update(classes=tuple(thing + stuff), thing_classes=tuple(thing),
-                                  stuff_classes=tuple(stuff))
-        name_to_cat = {c['name']: c for c in cats}
-        self.cat2label = {name_to_cat[n]['id']: i for i, n in enumerate(self._metainfo['classes'])
-                          if n in name_to_cat}
-        is_thing = {c['id']: bool(c['isthing']) for c in cats}
-
-        anns = {a.get('video_id'): a.get('annotations') for a in data['annotations']}
-        img_root, seg_root = self.data_prefix.get('img', ''), self.data_prefix.get('seg', '')
-        data_list, paths = [], []
-        for video in data['videos']:
-            vid, images = video.get('video_id'), video.get('images') or []
-            frames = anns.get(vid)
-            if frames is None or len(frames) != len(images):
-                problems.append(f'{self.ann_file}: video {vid}: {len(images)} images but '
-                                f'{"no" if frames is None else len(frames)} annotated frames')
-                continue
-            for t, (img, ann) in enumerate(zip(images, frames)):
-                segments, instances = [], []
-                for seg in ann.get('segments_info', []):
-                    label = self.cat2label.get(seg.get('category_id'))
-                    if label is None:
-                        problems.append(f'{self.ann_file}: video {vid} frame {t}: segment '
-                                        f'{seg.get("id")} has unknown category_id '
-                                        f'{seg.get("category_id")!r}')
-                        continue
-                    countable = is_thing[seg['category_id']] and not seg.get('iscrowd', 0)
-                    segments.append(dict(id=seg['id'], category=label, is_thing=countable))
-                    x, y, w, h = seg.get('bbox', (0, 0, 0, 0))
-                    if is_thing[seg['category_id']] and w >= 1 and h >= 1:
-                        instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=label,
-                                              ignore_flag=int(bool(seg.get('iscrowd', 0)))))
-                img_path = osp.join(img_root, vid, img['file_name'])
-                seg_path = osp.join(seg_root, vid, ann['file_name'])
-                paths += [img_path, seg_path]
-                data_list.append(dict(
-                    img_path=img_path, seg_map_path=seg_path, img_id=f'{vid}/{img["id"]}',
-                    height=img['height'], width=img['width'], segments_info=segments,
-                    instances=instances, video_id=vid, frame_id=t, video_length=len(images)))
-        problems += check_frames(paths, self.frame_check)
-        if problems:
-            raise DatasetError(f'VIPSeg data {self.ann_file}', problems)
-        print_log(f'VIPSegDataset: {len(data["videos"])} videos, {len(data_list)} frames, '
+        videos, thing, stuff = read_vipseg(self.ann_file, self.data_prefix, self._metainfo,
+                                           self.frame_check)
+        self.cat2label = self._metainfo.pop('_cat2label')
+        data_list = [frame for _, frames in videos for frame in frames]
+        print_log(f'VIPSegDataset: {len(videos)} videos, {len(data_list)} frames, '
                   f'{len(thing)} thing + {len(stuff)} stuff classes', 'current')
         return data_list
+
+
+def read_vipseg(ann_file: str, data_prefix: dict, metainfo: dict,
+                frame_check: str = 'header') -> Tuple[List[Tuple[str, List[dict]]], list, list]:
+    """Parse a VIPSeg panoptic JSON into ``[(video_id, [frame info, ...]), ...]``.
+
+    ``metainfo`` gets ``classes`` (things first, then stuff), ``thing_classes`` and
+    ``stuff_classes`` unless it already has ``classes``, and ``_cat2label`` (category id ->
+    label) for the caller to pop. Each frame info is mmdet's COCO-panoptic form (``img_path``,
+    ``seg_map_path``, ``segments_info`` with ``id``, ``category``, ``is_thing``, thing
+    ``instances``) plus ``video_id``, ``frame_id``, ``video_length``. All problems are raised
+    together as one :class:`DatasetError`.
+    """
+    data = load_json_file(ann_file, 'a VIPSeg panoptic JSON')
+    problems = check_vipseg_json(data, ann_file)  # types of every field read below
+    if problems:
+        raise DatasetError(f'invalid annotation file {ann_file}', problems)
+    cats = sorted(data['categories'], key=lambda c: (not c['isthing'], c['id']))
+    thing = [c['name'] for c in cats if c['isthing']]
+    stuff = [c['name'] for c in cats if not c['isthing']]
+    if metainfo.get('classes') is None:
+        metainfo.update(classes=tuple(thing + stuff), thing_classes=tuple(thing),
+                        stuff_classes=tuple(stuff))
+    name_to_cat = {c['name']: c for c in cats}
+    cat2label = {name_to_cat[n]['id']: i for i, n in enumerate(metainfo['classes'])
+                 if n in name_to_cat}
+    metainfo['_cat2label'] = cat2label
+    is_thing = {c['id']: bool(c['isthing']) for c in cats}
+
+    anns = {a.get('video_id'): a.get('annotations') for a in data['annotations']}
+    img_root, seg_root = data_prefix.get('img', ''), data_prefix.get('seg', '')
+    videos, paths = [], []
+    for video in data['videos']:
+        vid, images = video.get('video_id'), video.get('images') or []
+        frames = anns.get(vid)
+        if frames is None or len(frames) != len(images):
+            problems.append(f'{ann_file}: video {vid}: {len(images)} images but '
+                            f'{"no" if frames is None else len(frames)} annotated frames')
+            continue
+        infos = []
+        for t, (img, ann) in enumerate(zip(images, frames)):
+            segments, instances = [], []
+            for seg in ann.get('segments_info', []):
+                label = cat2label.get(seg.get('category_id'))
+                if label is None:
+                    problems.append(f'{ann_file}: video {vid} frame {t}: segment '
+                                    f'{seg.get("id")} has unknown category_id '
+                                    f'{seg.get("category_id")!r}')
+                    continue
+                countable = is_thing[seg['category_id']] and not seg.get('iscrowd', 0)
+                segments.append(dict(id=seg['id'], category=label, is_thing=countable))
+                x, y, w, h = seg.get('bbox', (0, 0, 0, 0))
+                if is_thing[seg['category_id']] and w >= 1 and h >= 1:
+                    instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=label,
+                                          ignore_flag=int(bool(seg.get('iscrowd', 0)))))
+            img_path = osp.join(img_root, vid, img['file_name'])
+            seg_path = osp.join(seg_root, vid, ann['file_name'])
+            paths += [img_path, seg_path]
+            infos.append(dict(
+                img_path=img_path, seg_map_path=seg_path, img_id=f'{vid}/{img["id"]}',
+                height=img['height'], width=img['width'], segments_info=segments,
+                instances=instances, video_id=vid, frame_id=t, video_length=len(images)))
+        videos.append((vid, infos))
+    problems += check_frames(paths, frame_check)
+    if problems:
+        raise DatasetError(f'VIPSeg data {ann_file}', problems)
+    return videos, thing, stuff

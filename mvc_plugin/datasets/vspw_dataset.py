@@ -8,7 +8,7 @@ by -1, which is exactly mmseg's ``reduce_zero_label``; VSPW then has 124 classes
 import json
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
@@ -17,7 +17,7 @@ from mmseg.registry import DATASETS
 from .corrupt_frames import CorruptFrameFallbackMixin
 from .validation import FRAME_CHECKS, DatasetError, check_frames, require_dir
 
-__all__ = ['VSPWDataset']
+__all__ = ['VSPWDataset', 'read_vspw_split']
 
 IMG_EXTS = ('.jpg', '.jpeg', '.png')
 
@@ -68,31 +68,45 @@ class VSPWDataset(CorruptFrameFallbackMixin, BaseSegDataset):
 
     def load_data_list(self) -> List[dict]:
         split_path = osp.join(self.data_root or '', self.split)
-        if not osp.isfile(split_path):
-            raise DatasetError('VSPW split file not found', [f'{split_path}: no such file'])
-        with open(split_path) as f:
-            videos = [line.strip() for line in f if line.strip()]
         root = self.data_prefix.get('img_path') or ''
-        data_list, problems, paths = [], [], []
-        for video in videos:
-            img_dir, mask_dir = osp.join(root, video, 'origin'), osp.join(root, video, 'mask')
-            if not osp.isdir(img_dir):
-                problems.append(f'{img_dir}: video "{video}" listed in {split_path} has no '
-                                'origin/ folder')
-                continue
-            frames = sorted(n for n in os.listdir(img_dir) if n.lower().endswith(IMG_EXTS))
-            if not frames:
-                problems.append(f'{img_dir}: video "{video}" has no frames')
-            for t, name in enumerate(frames):
-                seg = osp.join(mask_dir, osp.splitext(name)[0] + '.png')
-                paths += [osp.join(img_dir, name), seg]
-                data_list.append(dict(img_path=osp.join(img_dir, name), seg_map_path=seg,
-                                      label_map=self.label_map,
+        videos = read_vspw_split(root, split_path, self.frame_check)
+        data_list = []
+        for video, frames in videos:
+            for t, (img, seg) in enumerate(frames):
+                data_list.append(dict(img_path=img, seg_map_path=seg, label_map=self.label_map,
                                       reduce_zero_label=self.reduce_zero_label, seg_fields=[],
                                       video=video, frame_id=t, video_length=len(frames)))
-        problems += check_frames(paths, self.frame_check)
-        if problems:
-            raise DatasetError(f'VSPW data under {root} ({split_path})', problems)
         print_log(f'VSPWDataset: {len(videos)} videos, {len(data_list)} frames, '
                   f'{len(self.metainfo["classes"])} classes', 'current')
         return data_list
+
+
+def read_vspw_split(root: str, split_path: str,
+                    frame_check: str = 'header') -> List[Tuple[str, List[Tuple[str, str]]]]:
+    """``[(video, [(frame path, mask path), ...]), ...]`` of the videos listed in a split file.
+
+    Frames are sorted by name; all problems (missing folders, empty videos, unreadable files)
+    are raised together as one :class:`DatasetError`.
+    """
+    if not osp.isfile(split_path):
+        raise DatasetError('VSPW split file not found', [f'{split_path}: no such file'])
+    with open(split_path) as f:
+        names = [line.strip() for line in f if line.strip()]
+    videos, problems, paths = [], [], []
+    for video in names:
+        img_dir, mask_dir = osp.join(root, video, 'origin'), osp.join(root, video, 'mask')
+        if not osp.isdir(img_dir):
+            problems.append(f'{img_dir}: video "{video}" listed in {split_path} has no '
+                            'origin/ folder')
+            continue
+        frames = sorted(n for n in os.listdir(img_dir) if n.lower().endswith(IMG_EXTS))
+        if not frames:
+            problems.append(f'{img_dir}: video "{video}" has no frames')
+        pairs = [(osp.join(img_dir, n), osp.join(mask_dir, osp.splitext(n)[0] + '.png'))
+                 for n in frames]
+        paths += [p for pair in pairs for p in pair]
+        videos.append((video, pairs))
+    problems += check_frames(paths, frame_check)
+    if problems:
+        raise DatasetError(f'VSPW data under {root} ({split_path})', problems)
+    return videos

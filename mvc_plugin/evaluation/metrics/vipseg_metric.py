@@ -13,6 +13,7 @@ from mmengine.logging import print_log
 from PIL import Image
 
 from ..functional.vipseg_eval import VIPSegEvaluator, id2rgb, rgb2id
+from .video_samples import video_frames
 
 __all__ = ['VIPSegMetric']
 
@@ -25,9 +26,11 @@ class VIPSegMetric(BaseMetric):
     Predictions are mmdet's ``pred_panoptic_seg`` (``label + instance * INSTANCE_OFFSET``,
     ``num_classes`` = void). Segment ids are taken as they are, so a model whose instance ids
     are consistent across frames is scored as tracking; a per-frame model's ids restart every
-    frame (which VPQ for k > 1 and STQ rightly penalise). Frames must arrive video by video, in
-    order (single-process test loop); for distributed runs use ``format_only`` and
-    ``tools/eval_offline.py vipseg``.
+    frame (which VPQ for k > 1 and STQ rightly penalise). Samples are whole videos
+    (``TrackDataSample`` of a video model on ``VIPSegVideoDataset``: any number of processes) or
+    single frames, which must then arrive video by video, in order (single-process test loop;
+    for distributed runs of per-frame models use ``format_only`` and
+    ``tools/eval_offline.py vipseg``).
 
     Args:
         ann_file: the split's panoptic JSON (ground truth ``segments_info`` and categories).
@@ -89,32 +92,45 @@ class VIPSegMetric(BaseMetric):
         self._video, self._frames = None, []
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        if get_world_size() > 1 and not self.format_only:
-            raise RuntimeError('VIPSegMetric needs whole videos in one process; use '
-                               'format_only=True and tools/eval_offline.py vipseg')
         for sample in data_samples:
-            video = osp.basename(osp.dirname(sample['img_path']))
-            frame = osp.splitext(osp.basename(sample['img_path']))[0]
-            pan = sample['pred_panoptic_seg']['sem_seg'][0].cpu().numpy()
-            pred_ids, pred_segs = self._to_vipseg(pan)
-            if self.outfile_prefix:
-                out_dir = osp.join(self.outfile_prefix, 'pan_pred', video)
-                os.makedirs(out_dir, exist_ok=True)
-                Image.fromarray(id2rgb(pred_ids)).save(osp.join(out_dir, frame + '.png'))
-                self._pred_json.setdefault(video, []).append(dict(
-                    image_id=frame, file_name=frame + '.png', segments_info=pred_segs))
-            if self.format_only:
-                continue
-            gt = self.gt_frames.get((video, frame))
-            if gt is None:
-                raise ValueError(f'VIPSegMetric: video {video!r} frame {frame!r} is not in the '
-                                 'annotation file')
-            gt_ids = rgb2id(np.array(Image.open(osp.join(self.seg_prefix, video,
-                                                         gt['file_name'])).convert('RGB')))
-            if video != self._video:
+            if 'video_data_samples' in sample:  # a whole video (VIPSegVideoDataset, test mode)
                 self._flush()
-                self._video = video
-            self._frames.append((frame, gt_ids, gt['segments_info'], pred_ids, pred_segs))
+                for frame in video_frames(sample):
+                    self._add_frame(frame)
+                self._flush()
+                continue
+            if get_world_size() > 1 and not self.format_only:
+                raise RuntimeError('VIPSegMetric needs whole videos in one process; test on '
+                                   'whole videos (VIPSegVideoDataset), or use format_only=True '
+                                   'and tools/eval_offline.py vipseg')
+            self._add_frame(sample)
+
+    def _add_frame(self, sample: dict) -> None:
+        video = osp.basename(osp.dirname(sample['img_path']))
+        frame = osp.splitext(osp.basename(sample['img_path']))[0]
+        pan = sample['pred_panoptic_seg']['sem_seg'][0].cpu().numpy()
+        pred_ids, pred_segs = self._to_vipseg(pan)
+        if self.outfile_prefix:
+            out_dir = osp.join(self.outfile_prefix, 'pan_pred', video)
+            os.makedirs(out_dir, exist_ok=True)
+            Image.fromarray(id2rgb(pred_ids)).save(osp.join(out_dir, frame + '.png'))
+            self._pred_json.setdefault(video, []).append(dict(
+                image_id=frame, file_name=frame + '.png', segments_info=pred_segs))
+        if self.format_only:
+            return
+        gt = self.gt_frames.get((video, frame))
+        if gt is None:
+            raise ValueError(f'VIPSegMetric: video {video!r} frame {frame!r} is not in the '
+                             'annotation file')
+        gt_ids = rgb2id(np.array(Image.open(osp.join(self.seg_prefix, video,
+                                                     gt['file_name'])).convert('RGB')))
+        if gt_ids.shape != pred_ids.shape:
+            raise ValueError(f'VIPSegMetric: video {video!r} frame {frame!r}: prediction of '
+                             f'size {pred_ids.shape} but ground truth of size {gt_ids.shape}')
+        if video != self._video:
+            self._flush()
+            self._video = video
+        self._frames.append((frame, gt_ids, gt['segments_info'], pred_ids, pred_segs))
 
     def evaluate(self, size: int) -> dict:
         self._flush()

@@ -7,10 +7,12 @@ import numpy as np
 from mmengine.dist import get_world_size
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
+from mmdet.registry import METRICS as MMDET_METRICS
 from mmseg.registry import METRICS
 from PIL import Image
 
 from ..functional.vspw_eval import VSPWEvaluator, score_video
+from .video_samples import video_frames
 
 __all__ = ['VSPWMetric']
 
@@ -21,15 +23,19 @@ def _video_and_frame(img_path: str) -> tuple:
     return osp.basename(osp.dirname(osp.dirname(img_path))), frame
 
 
+@MMDET_METRICS.register_module()
 @METRICS.register_module()
 class VSPWMetric(BaseMetric):
     """mIoU over all frames and VC_n over windows of n consecutive frames (official VSPW
     definitions; see :mod:`mvc_plugin.evaluation.functional.vspw_eval`).
 
-    Frames must arrive video by video in order, as a non-shuffled single-process test loop
-    delivers them (``VSPWDataset`` lists frames that way). Each video is scored when the next one
-    starts, so memory holds one video. Distributed evaluation interleaves frames across ranks and
-    cannot compute VC: use ``format_only`` and ``tools/eval_offline.py vspw`` instead.
+    Samples are either whole videos (``TrackDataSample`` of a video model on
+    ``VSPWVideoDataset``: any number of processes) or single frames (mmseg's segmentors on
+    ``VSPWDataset``), which must then arrive video by video in order, as a non-shuffled
+    single-process test loop delivers them; each video is scored when the next one starts, so
+    memory holds one video. Distributed evaluation of single frames interleaves videos across
+    ranks and cannot compute VC: use ``format_only`` and ``tools/eval_offline.py vspw``.
+    Ground truth is the sample's ``gt_sem_seg`` or else the raw PNG at ``seg_map_path``.
 
     The data samples carry mmseg's reduced labels (raw 0 and 255 both become 255); VC compares
     raw labels, so reduced labels are mapped back (255 -> raw 0, c -> c + 1). A pixel switching
@@ -72,24 +78,44 @@ class VSPWMetric(BaseMetric):
         self._video, self._frames = None, []
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        if get_world_size() > 1 and not self.format_only:
-            raise RuntimeError('VSPWMetric cannot compute VC in distributed evaluation (frames '
-                               'of a video are split across ranks); use format_only=True and '
-                               'tools/eval_offline.py vspw')
         for sample in data_samples:
-            video, frame = _video_and_frame(sample['img_path'])
-            pred = sample['pred_sem_seg']['data'][0].cpu().numpy().astype(np.uint8)
-            if self.outfile_prefix:
-                os.makedirs(osp.join(self.outfile_prefix, video), exist_ok=True)
-                Image.fromarray(pred).save(osp.join(self.outfile_prefix, video, frame + '.png'))
-            if self.format_only:
+            if 'video_data_samples' in sample:  # a whole video (VSPWVideoDataset, test mode)
+                self._flush()
+                for frame in video_frames(sample):
+                    self._add_frame(frame)
+                self._flush()
                 continue
+            if get_world_size() > 1 and not self.format_only:
+                raise RuntimeError('VSPWMetric cannot compute VC in distributed evaluation of '
+                                   'single frames (frames of a video are split across ranks); '
+                                   'test on whole videos (VSPWVideoDataset), or use '
+                                   'format_only=True and tools/eval_offline.py vspw')
+            self._add_frame(sample)
+
+    def _add_frame(self, sample: dict) -> None:
+        video, frame = _video_and_frame(sample['img_path'])
+        pred = sample['pred_sem_seg']['data'][0].cpu().numpy().astype(np.uint8)
+        if self.outfile_prefix:
+            os.makedirs(osp.join(self.outfile_prefix, video), exist_ok=True)
+            Image.fromarray(pred).save(osp.join(self.outfile_prefix, video, frame + '.png'))
+        if self.format_only:
+            return
+        if 'gt_sem_seg' in sample:
             reduced = sample['gt_sem_seg']['data'][0].cpu().numpy()
             raw = np.where(reduced == 255, 0, reduced.astype(np.int64) + 1).astype(np.uint8)
-            if video != self._video:
-                self._flush()
-                self._video = video
-            self._frames.append((frame, raw, pred))
+        elif sample.get('seg_map_path'):
+            raw = np.array(Image.open(sample['seg_map_path']))
+        else:
+            raise ValueError(f'VSPWMetric: frame {sample["img_path"]} has neither gt_sem_seg '
+                             'nor seg_map_path (add meta_keys=("seg_map_path",) to '
+                             'PackTrackInputs)')
+        if raw.shape != pred.shape:
+            raise ValueError(f'VSPWMetric: video {video!r} frame {frame!r}: prediction of size '
+                             f'{pred.shape} but ground truth of size {raw.shape}')
+        if video != self._video:
+            self._flush()
+            self._video = video
+        self._frames.append((frame, raw, pred))
 
     def evaluate(self, size: int) -> dict:
         self._flush()
