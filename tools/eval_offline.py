@@ -4,7 +4,8 @@
         [--num-classes 124] [--nproc N] --out res.json
     python tools/eval_offline.py vipseg --gt-json FILE --gt-root DIR --pred-json FILE
         --pred-root DIR [--nproc N] --out res.json
-    python tools/eval_offline.py ytvis --gt-json FILE --pred-json results.json --out res.json
+    python tools/eval_offline.py ytvis --gt-json FILE --pred-json results.json [--occlusion-split]
+        --out res.json
 
 Writes a JSON object of scores in percent (-1 where undefined) and prints them as a table.
 Bad input exits with code 2 and a one-line-per-problem message on stderr (no traceback).
@@ -23,12 +24,13 @@ _REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if osp.isfile(osp.join(_REPO, 'mvc_plugin', '__init__.py')):
     sys.path.insert(0, _REPO)  # run from a source checkout: use its package, not an old install
 
-__all__ = ['VIPSEG_KEYS', 'VSPW_KEYS', 'YTVIS_KEYS', 'main', 'parse_args']
+__all__ = ['OVIS_OCCLUSION_KEYS', 'VIPSEG_KEYS', 'VSPW_KEYS', 'YTVIS_KEYS', 'main', 'parse_args']
 
 VSPW_KEYS = ('mIoU', 'VC8', 'VC16')
 VIPSEG_KEYS = ('VPQ', 'VPQ_thing', 'VPQ_stuff', 'VPQ@1', 'VPQ@2', 'VPQ@4', 'VPQ@6', 'VPQ@8',
                'STQ', 'AQ', 'SQ')
 YTVIS_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10')
+OVIS_OCCLUSION_KEYS = ('APso', 'APmo', 'APho')  # with --occlusion-split
 EXIT_BAD_INPUT = 2
 
 
@@ -80,8 +82,9 @@ def _run_ytvis(args: argparse.Namespace) -> dict:
         raise InputError(f'GT JSON {args.gt_json}: expected a JSON object')
     if not isinstance(results, list):
         raise InputError(f'prediction JSON {args.pred_json}: expected a JSON list of results')
-    stats = evaluate_ytvis(gt, results, verbose=False)
-    return {k: stats[k] for k in YTVIS_KEYS}
+    stats = evaluate_ytvis(gt, results, verbose=False, occlusion_split=args.occlusion_split)
+    keys = YTVIS_KEYS + (OVIS_OCCLUSION_KEYS if args.occlusion_split else ())
+    return {k: stats[k] for k in keys}
 
 
 def _positive_int(text: str) -> int:
@@ -113,6 +116,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = sub.add_parser('ytvis', help='YouTube-VIS / OVIS AP from a results JSON')
     p.add_argument('--gt-json', required=True)
     p.add_argument('--pred-json', required=True, help='official results list')
+    p.add_argument('--occlusion-split', action='store_true',
+                   help='OVIS: also APso / APmo / APho from the GT "occlusion" labels')
     p.set_defaults(run=_run_ytvis)
 
     for name, p in sub.choices.items():

@@ -10,6 +10,7 @@ from typing import List, Optional, Tuple
 
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
+from PIL import Image
 
 from .segmentation_video_dataset import SegmentationVideoDataset
 from .validation import require_dir
@@ -51,5 +52,17 @@ class VSPWVideoDataset(SegmentationVideoDataset):
         print_log(f'VSPWVideoDataset: {len(videos)} videos, '
                   f'{sum(len(f) for _, f in videos)} frames, '
                   f'{len(self.metainfo["classes"])} classes', 'current')
-        return [(video, [dict(img_path=img, seg_map_path=seg) for img, seg in frames])
-                for video, frames in videos]
+        out = []
+        for video, frames in videos:
+            # frame size from the first frame's header (mmdet's aspect-ratio batch samplers
+            # need it; the frames of a VSPW video share one size)
+            width, height = _image_size(frames[0][0]) if frames else (0, 0)
+            out.append((video, [dict(img_path=img, seg_map_path=seg, width=width, height=height)
+                                for img, seg in frames]))
+        return out
+
+
+def _image_size(path: str) -> Tuple[int, int]:
+    """``(width, height)`` read from the image header."""
+    with Image.open(path) as img:
+        return img.size

@@ -25,22 +25,22 @@ def synthetic_roots(tiny_ytvis, tmp_path_factory):
 
 
 def _point_at_data(cfg: Config, path: Path, roots: dict, request) -> None:
-    family = path.stem.split('_')[0]
+    """Point every dataset (by its type) and VIPSeg evaluator at synthetic data."""
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         ds = cfg[key].dataset
         split = 'train' if key.startswith('train') else 'val'
-        if family in ('vis', 'dvis'):
+        if ds.type in ('VideoInstanceDataset', 'OVISDataset'):
             ds.update(data_root=str(roots['ytvis']), ann_file=f'annotations/{split}.json',
                       data_prefix=dict(img_path=f'{split}/JPEGImages'), dataset_version=None)
-        elif family == 'vss' and ds.type == 'VSPWDataset':
+        elif ds.type in ('VSPWDataset', 'VSPWVideoDataset'):
             ds.update(data_root=str(roots['vspw']), split=f'{split}.txt')
-        elif family == 'vss':  # CamVid layout: images/ + labels/
+        elif ds.type in ('VIPSegDataset', 'VIPSegVideoDataset'):
+            ds.update(data_root=str(roots['vipseg']), ann_file=f'panoptic_gt_VIPSeg_{split}.json')
+        else:  # CamVid layout: images/ + labels/
             real = request.getfixturevalue('real_data_root')  # skips only this config
             ds.update(data_root=str(real / 'camvid_seq05vd'))
-        else:
-            ds.update(data_root=str(roots['vipseg']), ann_file=f'panoptic_gt_VIPSeg_{split}.json')
-    if family == 'vps':
-        for key in ('val_evaluator', 'test_evaluator'):
+    for key in ('val_evaluator', 'test_evaluator'):
+        if cfg[key].get('type') == 'VIPSegMetric':
             cfg[key].update(ann_file=str(roots['vipseg'] / 'panoptic_gt_VIPSeg_val.json'),
                             seg_prefix=str(roots['vipseg'] / 'panomasksRGB'))
 

@@ -24,6 +24,9 @@ Deliberate choices (the first and last follow the official code):
 * crowd GT (``iscrowd=1``) are ignored in matching exactly like COCO, but the
   IoU with them is the plain spatio-temporal IoU (the official ``ytvoseval``
   does not use COCO's intersection-over-detection for crowds).
+
+``evaluate_ytvis(..., occlusion_split=True)`` adds the official OVIS
+occlusion split (APso / APmo / APho), implemented in ``ovis_occlusion.py``.
 """
 from __future__ import annotations
 
@@ -326,7 +329,8 @@ def _build(gt: Mapping, results: Sequence[Mapping]) -> tuple[COCO, COCO]:
 def evaluate_ytvis(gt: dict,
                    results: list[dict],
                    max_dets: Sequence[int] = (1, 10, 100),
-                   verbose: bool = True) -> dict:
+                   verbose: bool = True,
+                   occlusion_split: bool = False) -> dict:
     """Official YouTube-VIS / OVIS segmentation AP/AR, computed locally.
 
     Args:
@@ -339,15 +343,21 @@ def evaluate_ytvis(gt: dict,
             category). COCOeval's summary computes AP at maxDets=100, so the
             last one must be 100.
         verbose: print the summary table.
+        occlusion_split: also compute the official OVIS occlusion split
+            ``APso, APmo, APho`` from the GT annotations' ``occlusion``
+            labels (see :mod:`.ovis_occlusion`).
 
     Returns:
         dict with ``AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm,
-        ARl`` as floats in [0, 1] (-1.0 where undefined, as COCOeval) and
-        ``summary`` (the printed table).
+        ARl`` (then ``APso, APmo, APho`` with ``occlusion_split``) as floats
+        in [0, 1] (-1.0 where undefined, as COCOeval) and ``summary`` (the
+        printed table).
 
     Raises:
         ValueError: malformed input (unknown video or category, wrong number
-            of frames, RLE size different from the video's, missing keys).
+            of frames, RLE size different from the video's, missing keys; with
+            ``occlusion_split``, a non-crowd GT annotation without a usable
+            ``occlusion`` label).
     """
     max_dets = [int(m) for m in max_dets]
     if len(max_dets) != 3 or max_dets != sorted(set(max_dets)) \
@@ -358,6 +368,10 @@ def evaluate_ytvis(gt: dict,
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         coco_gt, coco_dt = _build(gt, results)
+    if occlusion_split:
+        # imported here: ovis_occlusion builds on this module
+        from .ovis_occlusion import add_occlusion_scores, occlusion_split_stats
+        add_occlusion_scores(coco_gt, gt['annotations'])
     with contextlib.redirect_stdout(io.StringIO()):
         evaluator = YTVISCOCOeval(coco_gt, coco_dt, iouType='segm')
         p = evaluator.params
@@ -375,11 +389,15 @@ def evaluate_ytvis(gt: dict,
     with contextlib.redirect_stdout(buf):
         evaluator.summarize()
     summary = buf.getvalue()
-    if verbose:
-        print(summary, end='')
     stats: dict[str, Any] = {
         k: float(v) for k, v in zip(YTVIS_STAT_KEYS, evaluator.stats)
     }
+    if occlusion_split:
+        occ_stats, occ_summary = occlusion_split_stats(evaluator)
+        stats.update(occ_stats)
+        summary += occ_summary
+    if verbose:
+        print(summary, end='')
     stats['summary'] = summary
     return stats
 

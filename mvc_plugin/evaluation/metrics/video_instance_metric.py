@@ -20,6 +20,7 @@ from mmdet.evaluation.metrics import YouTubeVISMetric
 from mmdet.registry import METRICS
 
 from ..functional import YTVIS_STAT_KEYS, evaluate_ytvis, to_percent
+from ..functional.ovis_occlusion import OVIS_OCCLUSION_KEYS
 
 __all__ = ['VideoInstanceMetric']
 
@@ -48,13 +49,20 @@ class VideoInstanceMetric(YouTubeVISMetric):
         metric: only ``'youtube_vis_ap'`` (kept for config compatibility).
         metric_items: reported keys, among ``AP, AP50, AP75, APs, APm, APl,
             AR1, AR10, AR100, ARs, ARm, ARl`` (mmdet's names such as
-            ``'mAP_50'`` are accepted). Defaults to ``AP`` .. ``AR10``.
+            ``'mAP_50'`` are accepted), plus ``APso, APmo, APho`` with
+            ``occlusion_split``. Defaults to ``AP`` .. ``AR10`` (then
+            ``APso, APmo, APho`` with ``occlusion_split``).
         outfile_prefix: ``<prefix>.json`` (official results list) and
             ``<prefix>.submission_file.zip`` (holding ``results.json``) are
             written there when given. Required when ``format_only``. Nothing
             is ever written into the cwd by default.
         collect_device / prefix: as in mmengine's ``BaseMetric``.
         format_only: only write the submission files, return ``{}``.
+        occlusion_split: also report the official OVIS occlusion split
+            (AP on slightly / moderately / heavily occluded objects). The GT
+            JSON then carries each track's per-frame ``occlusion`` labels,
+            read from the ``occlusion`` that :class:`OVISDataset` keeps on
+            every instance; a dataset without them raises a ``ValueError``.
     """
 
     default_prefix: Optional[str] = 'ytvis'
@@ -67,7 +75,8 @@ class VideoInstanceMetric(YouTubeVISMetric):
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 format_only: bool = False) -> None:
+                 format_only: bool = False,
+                 occlusion_split: bool = False) -> None:
         super().__init__(
             metric=metric,
             metric_items=metric_items,
@@ -79,21 +88,27 @@ class VideoInstanceMetric(YouTubeVISMetric):
             raise ValueError('VideoInstanceMetric(format_only=True) needs '
                              '`outfile_prefix` (e.g. "work_dirs/x/results"): '
                              'the results json and zip are written there.')
-        self.items = self._resolve_items(metric_items)
+        self.occlusion_split = bool(occlusion_split)
+        self.items = self._resolve_items(metric_items, self.occlusion_split)
         # frames of videos fed frame by frame (image-based sampler)
         self._frame_buffer: Dict[Any, list] = defaultdict(list)
 
     @staticmethod
-    def _resolve_items(metric_items: Optional[Sequence[str]]) -> List[str]:
+    def _resolve_items(metric_items: Optional[Sequence[str]],
+                       occlusion_split: bool = False) -> List[str]:
         """Map requested item names (ours or mmdet's) to our stat keys."""
+        extra = list(OVIS_OCCLUSION_KEYS) if occlusion_split else []
         if metric_items is None:
-            return list(VideoInstanceMetric.DEFAULT_ITEMS)
+            return list(VideoInstanceMetric.DEFAULT_ITEMS) + extra
+        allowed = list(YTVIS_STAT_KEYS) + extra
         items = []
         for item in metric_items:
             key = _LEGACY_ITEMS.get(item, item)
-            if key not in YTVIS_STAT_KEYS:
-                raise KeyError(f'metric item "{item}" is not supported; '
-                               f'choose from {list(YTVIS_STAT_KEYS)}')
+            if key not in allowed:
+                hint = (' (APso/APmo/APho need occlusion_split=True)'
+                        if key in OVIS_OCCLUSION_KEYS else '')
+                raise KeyError(f'metric item "{item}" is not supported'
+                               f'{hint}; choose from {allowed}')
             items.append(key)
         return items
 
@@ -117,7 +132,9 @@ class VideoInstanceMetric(YouTubeVISMetric):
         """Parent's GT formatting + video ``length``, minus box ``areas``.
 
         The parent records videos without ``length`` and fills ``areas`` with
-        box areas; without them :func:`evaluate_ytvis` uses mask areas.
+        box areas; without them :func:`evaluate_ytvis` uses mask areas. With
+        ``occlusion_split``, each track also gets its per-frame
+        ``occlusion`` labels (``None`` on frames without the instance).
         """
         num_before = len(self._vis_meta_info['videos'])
         anns = super()._format_one_video_gts(gt_dicts)
@@ -125,7 +142,29 @@ class VideoInstanceMetric(YouTubeVISMetric):
             video['length'] = gt_dicts[0]['video_length']
         for ann in anns:
             ann.pop('areas', None)
+        if self.occlusion_split:
+            self._add_occlusion(anns, gt_dicts)
         return anns
+
+    @staticmethod
+    def _add_occlusion(anns: List[dict], gt_dicts: Tuple[dict]) -> None:
+        """Per-frame ``occlusion`` of every track from its instances."""
+        labels: Dict[Any, list] = {}
+        for gt in gt_dicts:
+            for inst in gt['anns']:
+                iid = inst['instance_id']
+                if 'occlusion' not in inst:
+                    raise ValueError(
+                        f'video {gt["video_id"]!r}, frame {gt["frame_id"]}: '
+                        f'instance {iid!r} has no "occlusion"; '
+                        'VideoInstanceMetric(occlusion_split=True) needs a '
+                        'dataset that keeps the OVIS occlusion level on '
+                        'every instance (OVISDataset)')
+                per_frame = labels.setdefault(iid,
+                                              [None] * gt['video_length'])
+                per_frame[gt['frame_id']] = inst['occlusion']
+        for ann in anns:
+            ann['occlusion'] = labels[ann['id']]
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
         """Score the gathered videos with :func:`evaluate_ytvis`."""
@@ -138,7 +177,8 @@ class VideoInstanceMetric(YouTubeVISMetric):
             self.save_pred_results(pred_results)
         if self.format_only:
             return dict()
-        stats = evaluate_ytvis(gt_results, pred_results, verbose=False)
+        stats = evaluate_ytvis(gt_results, pred_results, verbose=False,
+                               occlusion_split=self.occlusion_split)
         logger: MMLogger = MMLogger.get_current_instance()
         logger.info('YouTube-VIS evaluation:\n' + stats['summary'])
         percent = to_percent(stats)

@@ -13,7 +13,12 @@ modules frozen:
   ``query_mask_ratio`` is MVC on queries: a random share of the frame queries fed to the trained
   module is zeroed, so it must recover objects from context (other frames, other queries).
 
-Inference streams the video (:class:`VideoStreamingMixin`) and returns mmdet's VIS layout.
+Inference streams the video (:class:`VideoStreamingMixin`) and returns mmdet's data structures
+for the ``task``: VIS (``pred_track_instances`` per frame: the video's top-k objects), VSS
+(``pred_sem_seg`` per frame) or VPS (``pred_panoptic_seg`` per frame, thing ids consistent
+across frames). For VSS / VPS every class region / segment is an object (DVIS's recipe), so
+training is the same for the three tasks (``VSPWVideoDataset`` / ``VIPSegVideoDataset`` turn
+labels into tracked targets).
 """
 import os.path as osp
 from typing import Dict, List, Optional, Tuple, Union
@@ -26,15 +31,17 @@ from torch import Tensor
 from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from .clip_criterion import ClipMatchingCriterion
+from .segmentation_outputs import panoptic_from_objects, semantic_from_objects
 from .segmenter_tap import SegmenterTap
 from .video_results import (RLEMaskStore, check_frame_sizes, postprocess_masks,
                             select_video_topk)
 from .video_streaming import StreamState, VideoStreamingMixin
 
-__all__ = ['DecoupledVideoSegmentor', 'STAGES']
+__all__ = ['DecoupledVideoSegmentor', 'STAGES', 'TASKS']
 
 STAGES = ('segmenter', 'tracker', 'refiner')
 MODES = ('online', 'offline')
+TASKS = ('vis', 'vss', 'vps')
 
 
 def _pretrained_checkpoint(init_cfg: Union[dict, List[dict], None]) -> Optional[str]:
@@ -47,10 +54,13 @@ def _pretrained_checkpoint(init_cfg: Union[dict, List[dict], None]) -> Optional[
 
 @MODELS.register_module()
 class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
-    """Decoupled video instance segmenter (see the module docstring).
+    """Decoupled video segmenter (see the module docstring).
 
     Args:
-        segmenter: config of an mmdet ``Mask2Former`` (instance mode).
+        segmenter: config of an mmdet ``Mask2Former`` whose head predicts every class as an
+            object (``num_stuff_classes=0``; for VSS / VPS ``num_things_classes`` = all classes).
+        task: ``'vis' | 'vss' | 'vps'``, the output produced by ``predict``.
+        num_thing_classes: VPS only: labels below it are things (instance ids), the rest stuff.
         tracker: config of :class:`ReferringTracker`; ``num_classes``, ``embed_dims`` and
             ``mask_dims`` default to the segmenter head's.
         refiner: optional config of :class:`TemporalRefiner` (same defaults).
@@ -58,9 +68,10 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
         mode: inference with the tracker (``'online'``) or tracker + refiner (``'offline'``).
         criterion: arguments of :class:`ClipMatchingCriterion` (tracker / refiner stages).
         query_mask_ratio: share of frame queries zeroed for the trained video head (training).
-        test_cfg: ``max_per_video`` (top-k objects kept, default 10), ``window`` (offline refiner
-            window, None = whole video), ``frame_batch`` (frames per segmenter pass, default
-            ``window`` or 1).
+        test_cfg: ``max_per_video`` (VIS: top-k objects kept, default 10), ``window`` (offline
+            refiner window, None = whole video), ``frame_batch`` (frames per segmenter pass,
+            default ``window`` or 1), ``object_mask_thr`` / ``overlap_thr`` (VPS fusion, 0.8 /
+            0.8 as mmdet's Mask2Former).
         init_heads_from_previous: when a stage starts (``init_weights``), copy the class and
             mask heads of the previous module (segmenter -> tracker, tracker -> refiner): they
             have the same form, so the new module starts by predicting what its input predicts.
@@ -72,7 +83,8 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
     """
 
     def __init__(self, segmenter: dict, tracker: dict, refiner: Optional[dict] = None,
-                 stage: str = 'segmenter', mode: str = 'online',
+                 stage: str = 'segmenter', mode: str = 'online', task: str = 'vis',
+                 num_thing_classes: Optional[int] = None,
                  criterion: Optional[dict] = None, query_mask_ratio: float = 0.0,
                  test_cfg: Optional[dict] = None, init_heads_from_previous: bool = True,
                  allow_random_init: bool = False,
@@ -84,6 +96,8 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
                              f'got {stage!r}')
         if mode not in MODES:
             raise ValueError(f'DecoupledVideoSegmentor: mode must be one of {MODES}, got {mode!r}')
+        if task not in TASKS:
+            raise ValueError(f'DecoupledVideoSegmentor: task must be one of {TASKS}, got {task!r}')
         if refiner is None and (stage == 'refiner' or mode == 'offline'):
             raise ValueError(f"DecoupledVideoSegmentor: stage={stage!r}, mode={mode!r} needs a "
                              'refiner config')
@@ -92,7 +106,8 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
         self.stage, self.mode = stage, mode
         self.query_mask_ratio = float(query_mask_ratio)
         self.init_heads_from_previous = init_heads_from_previous
-        self.test_cfg = dict(max_per_video=10, window=None)
+        self.task = task
+        self.test_cfg = dict(max_per_video=10, window=None, object_mask_thr=0.8, overlap_thr=0.8)
         self.test_cfg.update(test_cfg or {})
         self.stage_checkpoint = _pretrained_checkpoint(init_cfg)
         if stage != 'segmenter' and self.stage_checkpoint is None and not allow_random_init:
@@ -106,6 +121,18 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
         self.segmenter = MODELS.build(ConfigDict(segmenter))  # MaskFormer deep-copies sub-configs
         self.tap = SegmenterTap(self.segmenter)
         head = self.segmenter.panoptic_head
+        if getattr(head, 'num_stuff_classes', 0):
+            raise ValueError('DecoupledVideoSegmentor: the segmenter head must treat every class '
+                             'as an object (num_things_classes = all classes, '
+                             f'num_stuff_classes=0), got num_stuff_classes='
+                             f'{head.num_stuff_classes}; for VPS set num_thing_classes on the '
+                             'DecoupledVideoSegmentor instead')
+        if task == 'vps' and not (isinstance(num_thing_classes, int)
+                                  and 0 <= num_thing_classes <= head.num_classes):
+            raise ValueError('DecoupledVideoSegmentor: task="vps" needs num_thing_classes, an int '
+                             f'in [0, {head.num_classes}] (things come first), got '
+                             f'{num_thing_classes!r}')
+        self.num_thing_classes = num_thing_classes
         dims = dict(num_classes=head.num_classes,
                     embed_dims=head.transformer_decoder.embed_dims,
                     mask_dims=head.mask_embed[-1].out_features)
@@ -195,7 +222,7 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
     # -- inference ---------------------------------------------------------------------------
     def predict(self, inputs: Tensor, data_samples: List[TrackDataSample],
                 rescale: bool = True) -> List[TrackDataSample]:
-        """Stream each video and return its top-k objects per frame (mmdet's VIS layout)."""
+        """Stream each video; set the task's prediction on every frame (see the module doc)."""
         if inputs.dim() != 5:
             raise ValueError(f'inputs must be (B, T, C, H, W), got {tuple(inputs.shape)}')
         results = []
@@ -203,17 +230,35 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
             frames = list(sample.video_data_samples)
             metas = [f.metainfo for f in frames]
             check_frame_sizes(metas)
-            state, store = StreamState(), RLEMaskStore()
-            for res in self.stream((frame[None] for frame in video), state):
-                store.add(postprocess_masks(res.mask_logits[0], metas[res.index], rescale))
-            per_frame = select_video_topk(state.video_scores()[0], store,
-                                          self.test_cfg['max_per_video'])
-            for frame, instances in zip(frames, per_frame):
-                frame.pred_track_instances = instances
+            state = StreamState()
+            stream = self.stream((frame[None] for frame in video), state)
+            if self.task == 'vis':
+                store = RLEMaskStore()
+                for res in stream:
+                    store.add(postprocess_masks(res.mask_logits[0], metas[res.index], rescale))
+                per_frame = select_video_topk(state.video_scores()[0], store,
+                                              self.test_cfg['max_per_video'])
+                for frame, instances in zip(frames, per_frame):
+                    frame.pred_track_instances = instances
+            else:
+                for res in stream:
+                    self._set_segmentation(frames[res.index], state.video_scores()[0],
+                                           res.mask_logits[0], rescale)
             out = TrackDataSample()
             out.video_data_samples = frames
             results.append(out)
         return results
+
+    def _set_segmentation(self, frame, class_probs: Tensor, mask_logits: Tensor,
+                          rescale: bool) -> None:
+        """``pred_sem_seg`` (VSS) or ``pred_panoptic_seg`` (VPS) of one frame."""
+        if self.task == 'vss':
+            frame.pred_sem_seg = semantic_from_objects(class_probs, mask_logits,
+                                                       frame.metainfo, rescale)
+        else:
+            frame.pred_panoptic_seg = panoptic_from_objects(
+                class_probs, mask_logits, frame.metainfo, self.num_thing_classes,
+                self.test_cfg['object_mask_thr'], self.test_cfg['overlap_thr'], rescale)
 
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[List[TrackDataSample]] = None) -> Tuple[Tensor, Tensor]:

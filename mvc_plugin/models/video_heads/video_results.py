@@ -12,12 +12,12 @@ from typing import List, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from pycocotools import mask as mask_utils
 from torch import Tensor
 
 from mmdet.structures.mask import mask2bbox
+from .segmentation_outputs import frame_mask_logits
 
 __all__ = ['RLEMaskStore', 'check_frame_sizes', 'postprocess_masks', 'select_video_topk']
 
@@ -33,15 +33,7 @@ def check_frame_sizes(metas: Sequence[dict]) -> None:
 
 def postprocess_masks(mask_logits: Tensor, meta: dict, rescale: bool = True) -> Tensor:
     """``(N, h, w)`` stride-4 mask logits -> bool masks at the original (or input) frame size."""
-    pad_h, pad_w = meta.get('batch_input_shape', meta.get('pad_shape', meta['img_shape']))[:2]
-    masks = F.interpolate(mask_logits[None], size=(pad_h, pad_w), mode='bilinear',
-                          align_corners=False)
-    img_h, img_w = meta['img_shape'][:2]
-    masks = masks[..., :img_h, :img_w]
-    if rescale:
-        ori_h, ori_w = meta['ori_shape'][:2]
-        masks = F.interpolate(masks, size=(ori_h, ori_w), mode='bilinear', align_corners=False)
-    return masks[0] > 0
+    return frame_mask_logits(mask_logits, meta, rescale) > 0
 
 
 class RLEMaskStore:
