@@ -1,4 +1,5 @@
 """Every shipped config loads, inherits the hosts' bases and builds its model with the plug-in."""
+
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,8 @@ from mmseg.models import EncoderDecoder
 
 from mvc_plugin.models import DecoupledVideoSegmentor
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
-CONFIGS = sorted(CONFIG_DIR.glob('*.py'))
+from .config_files import CONFIG_DIR, CONFIGS
+
 # the host model each config family builds (by file-name prefix)
 HOSTS = {'vis': Mask2FormerVideo, 'vss': EncoderDecoder, 'vps': Mask2Former,
          'dvis': DecoupledVideoSegmentor}

@@ -1,5 +1,6 @@
 """Every config's datasets (with their pipelines) and evaluators build when its data paths point at
 synthetic data of its format (real CamVid frames for the CamVid config)."""
+
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ import mvc_plugin  # noqa: F401
 from mvc_plugin.datasets.synthetic import SyntheticVideoSpec, write_vipseg, write_vspw
 from mvc_plugin.engine.launch import fill_output_paths
 
-CONFIGS = sorted((Path(__file__).resolve().parents[2] / 'configs').glob('*.py'))
+from .config_files import CONFIGS
+
 SPEC = dict(num_videos=2, num_frames=3, height=48, width=64, seed=9)
 
 

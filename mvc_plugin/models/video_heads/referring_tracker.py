@@ -28,7 +28,18 @@ from mmdet.registry import MODELS
 from ..layers import ObjectMaskedAttention, relevance_from_logits
 from .prediction_heads import ObjectPredictionHeads
 
-__all__ = ['ReferringTracker', 'ReferringTrackerLayer', 'build_key_attention']
+__all__ = ['ReferringTracker', 'ReferringTrackerLayer', 'build_key_attention', 'resolve_oma_cfg']
+
+
+def resolve_oma_cfg(oma_cfg: Optional[dict]) -> Optional[dict]:
+    """``None`` (plain attention) for ``None`` or ``dict(mode='off')``, else a copy.
+
+    ``mode='off'`` lets a baseline config switch OMA off with a dict, so that a config inheriting
+    from it switches it on by merging ``dict(mode='hard', threshold=0.5)``.
+    """
+    if oma_cfg is None or oma_cfg.get('mode') == 'off':
+        return None
+    return dict(oma_cfg)
 
 
 def build_key_attention(embed_dims: int, num_heads: int, dropout: float,
@@ -84,7 +95,8 @@ class ReferringTracker(BaseModule):
         num_classes: object classes (a no-object logit is added).
         mask_dims: channels of the segmenter's mask features (default ``embed_dims``).
         oma_cfg: arguments of :class:`ObjectMaskedAttention` for the referring cross-attention
-            (e.g. ``dict(mode='hard', threshold=0.5)``); None for plain attention.
+            (e.g. ``dict(mode='hard', threshold=0.5)``); None or ``dict(mode='off')`` for plain
+            attention.
         noise_ratio: training-time probability, per object and frame, of replacing its
             reference by a random other query of the current frame.
         sink: add the learned always-relevant "attend to nothing" key.
@@ -103,10 +115,10 @@ class ReferringTracker(BaseModule):
         self.embed_dims = embed_dims
         self.num_classes = num_classes
         self.noise_ratio = float(noise_ratio)
+        oma_cfg = resolve_oma_cfg(oma_cfg)
         self.use_oma = oma_cfg is not None
         self.layers = ModuleList([
-            ReferringTrackerLayer(embed_dims, num_heads, ffn_channels,
-                                  None if oma_cfg is None else dict(oma_cfg), sink, dropout)
+            ReferringTrackerLayer(embed_dims, num_heads, ffn_channels, oma_cfg, sink, dropout)
             for _ in range(num_layers)])
         self.heads = ObjectPredictionHeads(embed_dims, mask_dims or embed_dims, num_classes)
 

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from mmdet.registry import MODELS
 from ..layers import ObjectMaskedAttention, relevance_from_logits
 from .prediction_heads import ObjectPredictionHeads, mask_logits_from_embeddings
-from .referring_tracker import build_key_attention
+from .referring_tracker import build_key_attention, resolve_oma_cfg
 
 __all__ = ['TemporalRefiner', 'TemporalRefinerLayer']
 
@@ -81,7 +81,7 @@ class TemporalRefiner(BaseModule):
         num_classes: object classes (a no-object logit is added).
         mask_dims: channels of the segmenter's mask features (default ``embed_dims``).
         oma_cfg: arguments of :class:`ObjectMaskedAttention` for the cross-attention to the
-            frame queries; None for plain attention.
+            frame queries; None or ``dict(mode='off')`` for plain attention.
         dropout: attention / FFN dropout.
     """
 
@@ -93,11 +93,11 @@ class TemporalRefiner(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.embed_dims = embed_dims
         self.num_classes = num_classes
+        oma_cfg = resolve_oma_cfg(oma_cfg)
         self.use_oma = oma_cfg is not None
         self.layers = ModuleList([
             TemporalRefinerLayer(embed_dims, num_heads, ffn_channels or 4 * embed_dims,
-                                 kernel_size, None if oma_cfg is None else dict(oma_cfg),
-                                 dropout)
+                                 kernel_size, oma_cfg, dropout)
             for _ in range(num_layers)])
         self.pool_score = nn.Linear(embed_dims, 1)
         self.heads = ObjectPredictionHeads(embed_dims, mask_dims or embed_dims, num_classes)

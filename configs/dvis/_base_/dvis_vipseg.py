@@ -1,0 +1,51 @@
+# VIPSeg (video panoptic segmentation, 58 thing + 66 stuff classes) for the decoupled model with
+# task='vps': every segment (thing instance or stuff region) is one object tracked by its VIPSeg
+# segment id (LoadVideoPanopticTracks); thing ids of the output are consistent across frames.
+# Official layout under data/vipseg/ (imgs/, panomasksRGB/, panoptic_gt_VIPSeg_{train,val}.json).
+# Scored on whole videos by VIPSegMetric (VPQ, STQ), so several test processes are fine.
+_base_ = ['./dvis_vspw.py']
+
+data_root = 'data/vipseg/'
+num_thing_classes = 58
+num_classes = 124
+
+model = dict(task='vps', num_thing_classes=num_thing_classes)  # classes: things, then stuff
+
+frame_transforms = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadVideoPanopticTracks'),
+    dict(type='Resize', scale=(1280, 720), keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+]
+segmenter_train_pipeline = [
+    dict(type='VideoClipSample', num_frames=2, stride=(1, 5)),
+    dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
+    dict(type='PackTrackInputs'),
+]
+tracker_train_pipeline = [
+    dict(type='VideoClipSample', num_frames=5, stride=(1, 2)),
+    dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
+    dict(type='PackTrackInputs'),
+]
+refiner_train_pipeline = [
+    dict(type='VideoClipSample', num_frames=10, stride=(1, 2)),
+    dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
+    dict(type='PackTrackInputs'),
+]
+test_pipeline = [
+    dict(type='TransformBroadcaster', transforms=[
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=(1280, 720), keep_ratio=True)]),
+    dict(type='PackTrackInputs'),
+]
+train_dataloader = dict(dataset=dict(
+    _delete_=True, type='VIPSegVideoDataset', data_root=data_root,
+    ann_file='panoptic_gt_VIPSeg_train.json', pipeline=segmenter_train_pipeline))
+val_dataloader = dict(dataset=dict(
+    _delete_=True, type='VIPSegVideoDataset', data_root=data_root,
+    ann_file='panoptic_gt_VIPSeg_val.json', test_mode=True, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(_delete_=True, type='VIPSegMetric',
+                     ann_file=data_root + 'panoptic_gt_VIPSeg_val.json',
+                     seg_prefix=data_root + 'panomasksRGB', outfile_prefix=None)
+test_evaluator = val_evaluator

@@ -1,0 +1,15 @@
+# OVIS (VIS), decoupled video segmenter (DVIS++ design), Swin-L, MVC + OMA. Stage 2 of 3: the
+# referring tracker = the ONLINE model; segmenter frozen; 5-frame clips; 8 GPUs x 1 clip
+# (auto_scale_lr base 8). 10000 iterations. Starts from
+# work_dirs/dvis_ovis_swinl_segmenter/iter_10000.pth (or --cfg-options
+# model.model.init_cfg.checkpoint=PATH). Its baseline: dvis_ovis_swinl_tracker_baseline.py (same
+# parameters and schedule). All configs: docs/configs.md; recipe, GPU counts, times:
+# docs/training.md.
+_base_ = ['./dvis_ovis_r50_tracker.py', './_base_/swin_large.py']
+
+model = dict(model=dict(
+    segmenter=dict(backbone={{_base_.swin_large_backbone}},
+                   panoptic_head={{_base_.swin_large_head}}),
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='work_dirs/dvis_ovis_swinl_segmenter/iter_10000.pth')))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys={{_base_.swin_large_custom_keys}}))

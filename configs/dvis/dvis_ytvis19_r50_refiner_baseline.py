@@ -1,0 +1,13 @@
+# YouTube-VIS 2019 (VIS), decoupled video segmenter (DVIS++ design), ResNet-50, BASELINE (no MVC,
+# no OMA). Stage 3 of 3: the temporal refiner = the OFFLINE model; segmenter and tracker frozen;
+# 10-frame clips; 8 GPUs x 1 clip (auto_scale_lr base 8). 6000 iterations. Starts from
+# work_dirs/dvis_ytvis19_r50_tracker_baseline/iter_6000.pth (or --cfg-options
+# model.init_cfg.checkpoint=PATH). All configs: docs/configs.md; recipe, GPU counts, times:
+# docs/training.md.
+_base_ = ['./dvis_ytvis19_r50_tracker_baseline.py']
+
+model = dict(
+    stage='refiner', mode='offline',
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='work_dirs/dvis_ytvis19_r50_tracker_baseline/iter_6000.pth'))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.refiner_train_pipeline}}))

@@ -1,0 +1,19 @@
+# YouTube-VIS 2019 (VIS), decoupled video segmenter (DVIS++ design), ResNet-50, MVC + OMA. Stage 2
+# of 3: the referring tracker = the ONLINE model; segmenter frozen; 5-frame clips; 8 GPUs x 1 clip
+# (auto_scale_lr base 8). 6000 iterations. Starts from
+# work_dirs/dvis_ytvis19_r50_segmenter/iter_6000.pth (or --cfg-options
+# model.model.init_cfg.checkpoint=PATH). Its baseline: dvis_ytvis19_r50_tracker_baseline.py (same
+# parameters and schedule). All configs: docs/configs.md; recipe, GPU counts, times:
+# docs/training.md.
+_base_ = ['./dvis_ytvis19_r50_segmenter.py']
+
+model = dict(model=dict(
+    stage='tracker', mode='online',
+    segmenter=dict(init_cfg=None),  # every weight comes from the stage-1 checkpoint
+    query_mask_ratio=0.2,  # MVC on the frame queries
+    tracker=dict(noise_ratio=0.2, oma_cfg={{_base_.oma_cfg}}),
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='work_dirs/dvis_ytvis19_r50_segmenter/iter_6000.pth')))
+train_dataloader = dict(batch_size=1,
+                        dataset=dict(pipeline={{_base_.tracker_train_pipeline}}))
+auto_scale_lr = dict(base_batch_size=8)
