@@ -1,7 +1,9 @@
-"""Run an online video model on a video, frame by frame: overlay video, masks and tracks.
+"""Run an online video model on a video, frame by frame: overlay video, masks and a summary.
 
 Used by ``tools/demo.py``. The model must stream (the decoupled video segmentor's ``stream``):
-only the tracker state is kept between frames, so memory stays flat in the video length.
+only the tracker state is kept between frames, so memory stays flat in the video length. The
+outputs follow the model's ``task``: VIS tracks (here), VSS class maps and VPS panoptic maps
+(:mod:`.segmentation_demo`).
 """
 import json
 import os
@@ -22,6 +24,7 @@ from mmengine.structures import InstanceData
 from PIL import Image
 from tqdm import tqdm
 
+from ..models.video_heads.video_streaming import StreamState
 from .video_source import open_video_source
 
 __all__ = ['load_streaming_model', 'run_video_demo']
@@ -40,6 +43,12 @@ def _test_scale(cfg: Config) -> Optional[tuple]:
 
 def load_streaming_model(config: str, checkpoint: str, device: str = 'cpu'):
     """Build the config's model, load ``checkpoint`` strictly (mismatches are reported)."""
+    cfg, model, _ = _load_streaming_model(config, checkpoint, device)
+    return cfg, model
+
+
+def _load_streaming_model(config: str, checkpoint: str, device: str) -> tuple:
+    """``(cfg, model, checkpoint meta)`` (see :func:`load_streaming_model`)."""
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model_cfg = cfg.model.copy()
@@ -54,6 +63,7 @@ def load_streaming_model(config: str, checkpoint: str, device: str = 'cpu'):
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     state = _load_checkpoint(checkpoint, map_location='cpu')
+    meta = state.get('meta') if isinstance(state.get('meta'), dict) else {}
     state = state.get('state_dict', state)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
@@ -63,7 +73,7 @@ def load_streaming_model(config: str, checkpoint: str, device: str = 'cpu'):
                          f'(e.g. {missing[:3]}), {len(unexpected)} unexpected keys '
                          f'(e.g. {unexpected[:3]})')
     load_state_dict(model, state, strict=True)
-    return cfg, model.to(device).eval()
+    return cfg, model.to(device).eval(), meta
 
 
 def _preprocess(model, frame: np.ndarray, scale: Optional[tuple]) -> tuple:
@@ -81,28 +91,44 @@ def _preprocess(model, frame: np.ndarray, scale: Optional[tuple]) -> tuple:
 
 
 def run_video_demo(config: str, checkpoint: str, source: str, out_dir: str,
-                   device: str = 'cpu', score_thr: float = 0.5, window: Optional[int] = None,
-                   max_frames: Optional[int] = None, progress: bool = True) -> Dict:
-    """Write ``out_dir/{overlay.mp4, masks/<frame>.png, tracks.json}``; returns the summary.
+                   device: str = 'cpu', score_thr: Optional[float] = None,
+                   window: Optional[int] = None, max_frames: Optional[int] = None,
+                   progress: bool = True) -> Dict:
+    """Write ``out_dir/overlay.mp4``, ``out_dir/masks/<frame>.png`` and the task's summary;
+    returns the summary.
 
-    PNG masks hold ``track id + 1`` per pixel (0 = background). On an error the outputs written
-    so far are kept and ``tracks.json`` is written as ``tracks.partial.json``.
+    * VIS (``model.task == 'vis'``): PNG masks hold ``track id + 1`` per pixel (uint16, 0 =
+      background), the summary is ``tracks.json``; ``score_thr`` (default 0.5) drops objects.
+    * VSS: PNG masks hold the class id per pixel, the summary is ``classes.json``.
+    * VPS: PNG masks hold VIPSeg RGB segment ids, the summary is ``segments.json``;
+      ``score_thr`` replaces the model's ``test_cfg.object_mask_thr`` when given.
+
+    (see :mod:`.segmentation_demo`). On an error the outputs written so far are kept and the
+    summary is written as ``<name>.partial.json``.
     """
     if max_frames is not None and max_frames < 1:
         raise ValueError(f'--max-frames must be >= 1, got {max_frames}')
     video = open_video_source(source)
-    cfg, model = load_streaming_model(config, checkpoint, device)
-    from ..visualization import VideoTrackVisualizer
-    vis = VideoTrackVisualizer(name=f'demo-{time.time()}', alpha=0.5)
-    classes = model.dataset_meta.get('classes') if getattr(model, 'dataset_meta', None) else None
-    classes = classes or cfg.get('classes') or _classes_from_cfg(cfg)
-    vis.dataset_meta = dict(classes=classes)
-    scale = _test_scale(cfg)
+    cfg, model, meta = _load_streaming_model(config, checkpoint, device)
+    task = getattr(model, 'task', 'vis')
     os.makedirs(osp.join(out_dir, 'masks'), exist_ok=True)
+    if task == 'vis':
+        outputs = _TrackOutputs(model, cfg, out_dir, 0.5 if score_thr is None else score_thr)
+    else:
+        from .segmentation_demo import PanopticOutputs, SemanticOutputs
+        classes, palette = _segmentation_classes(model, cfg, meta)
+        if task == 'vss':
+            outputs = SemanticOutputs(out_dir, classes, palette)
+        else:
+            if score_thr is not None:
+                model.test_cfg['object_mask_thr'] = float(score_thr)
+            outputs = PanopticOutputs(out_dir, classes, palette, model.num_thing_classes,
+                                      model.test_cfg['object_mask_thr'],
+                                      model.test_cfg['overlap_thr'])
+    scale = _test_scale(cfg)
     height, width = video.size
     writer = cv2.VideoWriter(osp.join(out_dir, 'overlay.mp4'), cv2.VideoWriter_fourcc(*'mp4v'),
                              video.fps, (width, height))
-    tracks: Dict[int, dict] = {}
     n_total = len(video) if max_frames is None else min(max_frames, len(video))
     names, shape = [], {}
     done = 0
@@ -111,38 +137,77 @@ def run_video_demo(config: str, checkpoint: str, source: str, out_dir: str,
         for name, frame in video.frames(n_total):
             names.append((name, frame))
             x, shape['hw'] = _preprocess(model, frame, scale)
+            shape['pad'] = tuple(x.shape[-2:])
             yield x.to(device)
 
+    state = StreamState()
     bar = tqdm(total=n_total, desc='demo', unit='frame', disable=not progress)
-    start = time.time()
     ok = False
     try:
         with torch.no_grad():
-            for result in model.stream(frames(), window=window):
+            for result in model.stream(frames(), state, window=window):
                 name, frame = names.pop(0)
-                inst = _frame_instances(result, shape['hw'], (height, width), score_thr)
-                ids = np.zeros((height, width), np.uint16)
-                for k, tid in enumerate(inst.instances_id.tolist()):
-                    ids[inst.masks[k]] = tid + 1
-                    t = tracks.setdefault(tid, dict(track_id=tid, frames=[], scores=[],
-                                                    labels=[]))
-                    t['frames'].append(done)
-                    t['scores'].append(round(float(inst.scores[k]), 4))
-                    t['labels'].append(int(inst.labels[k]))
-                Image.fromarray(ids).save(osp.join(out_dir, 'masks', f'{name}.png'))
-                sample = DetDataSample()
-                sample.pred_track_instances = inst
-                vis.add_datasample(name, mmcv.bgr2rgb(frame), sample, draw_gt=False,
-                                   pred_score_thr=score_thr)
-                writer.write(mmcv.rgb2bgr(vis.get_image()))
+                frame_meta = dict(ori_shape=(height, width), img_shape=shape['hw'],
+                                  batch_input_shape=shape['pad'])
+                drawn = outputs.add(done, name, frame, result, state, frame_meta)
+                writer.write(mmcv.rgb2bgr(drawn))
                 done += 1
                 bar.update(1)
         ok = True
     finally:
         bar.close()
         writer.release()
-        summary = _write_tracks(out_dir, tracks, classes, done, video, ok)
+        summary = outputs.finish(video, done, ok)
     return summary
+
+
+class _TrackOutputs:
+    """VIS outputs: per-frame instances above ``score_thr``, ``tracks.json``."""
+
+    def __init__(self, model, cfg: Config, out_dir: str, score_thr: float) -> None:
+        from ..visualization import VideoTrackVisualizer
+        self.vis = VideoTrackVisualizer(name=f'demo-{time.time()}', alpha=0.5)
+        classes = model.dataset_meta.get('classes') \
+            if getattr(model, 'dataset_meta', None) else None
+        self.classes = classes or cfg.get('classes') or _classes_from_cfg(cfg)
+        self.vis.dataset_meta = dict(classes=self.classes)
+        self.out_dir, self.score_thr = out_dir, score_thr
+        self.tracks: Dict[int, dict] = {}
+
+    def add(self, index: int, name: str, frame: np.ndarray, result, state,
+            meta: dict) -> np.ndarray:
+        height, width = meta['ori_shape']
+        inst = _frame_instances(result, meta['img_shape'], (height, width), self.score_thr)
+        ids = np.zeros((height, width), np.uint16)
+        for k, tid in enumerate(inst.instances_id.tolist()):
+            ids[inst.masks[k]] = tid + 1
+            t = self.tracks.setdefault(tid, dict(track_id=tid, frames=[], scores=[],
+                                                 labels=[]))
+            t['frames'].append(index)
+            t['scores'].append(round(float(inst.scores[k]), 4))
+            t['labels'].append(int(inst.labels[k]))
+        Image.fromarray(ids).save(osp.join(self.out_dir, 'masks', f'{name}.png'))
+        sample = DetDataSample()
+        sample.pred_track_instances = inst
+        self.vis.add_datasample(name, mmcv.bgr2rgb(frame), sample, draw_gt=False,
+                                pred_score_thr=self.score_thr)
+        return self.vis.get_image()
+
+    def finish(self, video, frames: int, complete: bool) -> Dict:
+        return _write_tracks(self.out_dir, self.tracks, self.classes, frames, video, complete)
+
+
+def _segmentation_classes(model, cfg: Config, meta: dict) -> tuple:
+    """Class names and palette of a VSS / VPS model: the training set's (checkpoint meta), else
+    the config's test set ``metainfo``, else ``class<k>``; ``palette`` may be None."""
+    num = model.segmenter.panoptic_head.num_classes
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    for source in (meta.get('dataset_meta'), dataset.get('metainfo'),
+                   dict(classes=cfg.get('classes'), palette=cfg.get('palette'))):
+        classes = (source or {}).get('classes')
+        if classes is not None and len(classes) == num:
+            return tuple(classes), (source or {}).get('palette')
+    return tuple(f'class{k}' for k in range(num)), None
 
 
 def _classes_from_cfg(cfg: Config):

@@ -28,7 +28,7 @@ from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 from tqdm import tqdm
 
-from .track_visualizer import VideoTrackVisualizer, track_colour
+from .track_visualizer import VideoTrackVisualizer, class_palette
 
 __all__ = ['SPLITS', 'browse_dataset', 'build_split_dataset', 'pick_frames']
 
@@ -90,17 +90,13 @@ def _frame_clips(dataset, num_videos: int, key: str) -> Iterator[Clip]:
         yield str(name), frames
 
 
-def _class_palette(num: int) -> List[Tuple[int, int, int]]:
-    return [track_colour(1000 + k) for k in range(num)]
-
-
 class _Renderer:
     """Draws one frame (a data info) of one dataset family."""
 
     def __init__(self, dataset) -> None:
         meta = dict(dataset.metainfo)
         classes = list(meta.get('classes') or [])
-        palette = meta.get('palette') or _class_palette(len(classes))
+        palette = meta.get('palette') or class_palette(len(classes))
         self.track_vis = VideoTrackVisualizer.get_instance('mvc_plugin_browse_tracks')
         self.track_vis.dataset_meta = dict(classes=classes)
         self.seg_vis = SegLocalVisualizer.get_instance('mvc_plugin_browse_seg')

@@ -17,7 +17,7 @@ from mmdet.structures.mask import BitmapMasks, PolygonMasks, bitmap_to_polygon
 from mmdet.visualization import TrackLocalVisualizer
 from mmengine.structures import InstanceData
 
-__all__ = ['VideoTrackVisualizer', 'track_colour']
+__all__ = ['VideoTrackVisualizer', 'class_palette', 'track_colour']
 
 _GOLDEN = 0.618033988749895
 
@@ -28,6 +28,12 @@ def track_colour(track_id: int) -> Tuple[int, int, int]:
     value = 0.95 if int(track_id) % 2 else 0.8
     r, g, b = colorsys.hsv_to_rgb(hue, 0.8, value)
     return int(round(255 * r)), int(round(255 * g)), int(round(255 * b))
+
+
+def class_palette(num_classes: int) -> List[Tuple[int, int, int]]:
+    """Deterministic RGB colour of each class (for datasets without a palette): the hues of
+    :func:`track_colour` from id 1000 on, so class and low track-id colours differ."""
+    return [track_colour(1000 + k) for k in range(num_classes)]
 
 
 def _bool_masks(masks) -> np.ndarray:
