@@ -20,8 +20,7 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint=segmenter_checkpoint)))
 
 train_pipeline = [
-    dict(type='UniformRefFrameSample', num_ref_imgs=num_frames - 1, frame_range=2,
-         filter_key_img=True),
+    dict(type='VideoClipSample', num_frames=num_frames, stride=(1, 2)),  # regular stride
     dict(type='TransformBroadcaster', share_random_params=True, transforms=[
         dict(type='LoadImageFromFile'),
         dict(type='LoadTrackAnnotations', with_mask=True),

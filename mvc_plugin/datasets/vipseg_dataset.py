@@ -57,7 +57,7 @@ def read_vipseg(ann_file: str, data_prefix: dict, metainfo: dict,
     ``metainfo`` gets ``classes`` (things first, then stuff), ``thing_classes`` and
     ``stuff_classes`` unless it already has ``classes``, and ``_cat2label`` (category id ->
     label) for the caller to pop. Each frame info is mmdet's COCO-panoptic form (``img_path``,
-    ``seg_map_path``, ``segments_info`` with ``id``, ``category``, ``is_thing``, thing
+    ``seg_map_path``, ``segments_info`` with ``id``, ``category``, ``is_thing``, ``iscrowd``, thing
     ``instances``) plus ``video_id``, ``frame_id``, ``video_length``. All problems are raised
     together as one :class:`DatasetError`.
     """
@@ -98,7 +98,8 @@ def read_vipseg(ann_file: str, data_prefix: dict, metainfo: dict,
                                     f'{seg.get("category_id")!r}')
                     continue
                 countable = is_thing[seg['category_id']] and not seg.get('iscrowd', 0)
-                segments.append(dict(id=seg['id'], category=label, is_thing=countable))
+                segments.append(dict(id=seg['id'], category=label, is_thing=countable,
+                                     iscrowd=int(bool(seg.get('iscrowd', 0)))))
                 x, y, w, h = seg.get('bbox', (0, 0, 0, 0))
                 if is_thing[seg['category_id']] and w >= 1 and h >= 1:
                     instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=label,

@@ -137,3 +137,21 @@ def test_semantic_loader_rejects_out_of_range_label(tmp_path):
                        torch.tensor([[255, 2], [8, 255]], dtype=torch.uint8))
     with pytest.raises(ValueError, match=r'm\.png: label 8 is outside the 5 classes'):
         LoadVideoSemanticAnnotations(num_classes=5)(dict(seg_map_path=str(path)))
+
+
+def test_vipseg_crowd_segments_are_ignored_targets(vipseg_root):
+    init_default_scope('mmdet')
+    from mvc_plugin.datasets import LoadVideoPanopticTracks
+    ann = json.loads(next(vipseg_root.glob('panoptic_gt_VIPSeg_*.json')).read_text())
+    video = ann['annotations'][0]
+    frame = video['annotations'][0]
+    png = vipseg_root / 'panomasksRGB' / video['video_id'] / frame['file_name']
+    ids = sorted(s['id'] for s in frame['segments_info'])
+    segments = [dict(id=i, category=0, iscrowd=int(i == ids[0])) for i in ids]
+    out = LoadVideoPanopticTracks()(dict(seg_map_path=str(png), segments_info=segments))
+    assert out['gt_ignore_flags'].tolist() == [i == ids[0] for i in ids]
+    from mmdet.datasets.transforms import PackTrackInputs
+    packed = PackTrackInputs()({k: [v] for k, v in dict(out, img_id=0).items()})
+    frame_sample = packed['data_samples'].video_data_samples[0]
+    assert frame_sample.gt_instances.instances_ids.tolist() == ids[1:]
+    assert frame_sample.ignored_instances.instances_ids.tolist() == ids[:1]

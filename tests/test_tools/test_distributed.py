@@ -129,3 +129,46 @@ def test_slurm_scripts_build_the_srun_command(tmp_path, script, positional, tool
         assert '--work-dir=work' in args
     else:
         assert args[args.index('cfg.py') + 1] == 'ckpt.pth'
+
+
+@needs_gloo
+def test_whole_video_panoptic_metric_in_two_processes(tmp_path):
+    """A decoupled VPS model tested on whole videos: 2 processes score exactly what 1 does,
+    and the official pred.json holds every frame of every video (not one process's share)."""
+    from mvc_plugin.datasets.synthetic import SyntheticVideoSpec, write_vipseg
+    root = tmp_path / 'vipseg'
+    spec = dict(num_videos=2, num_frames=4, height=64, width=96, seed=6)
+    write_vipseg(SyntheticVideoSpec(**spec), str(root), split='train', progress=False)
+    write_vipseg(SyntheticVideoSpec(**spec, first_index=30), str(root), split='val',
+                 progress=False)
+    config = REPO / 'configs' / 'dvis_synthetic_vps_segmenter.py'
+    data = [f'{k}.dataset.data_root={root}'
+            for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    data += [f'{k}.{f}' for k in ('val_evaluator', 'test_evaluator')
+             for f in (f'ann_file={root / "panoptic_gt_VIPSeg_val.json"}',
+                       f'seg_prefix={root / "panomasksRGB"}')]
+    data += [
+             # keep every object: a 2-iteration model is rarely confident
+             'model.model.test_cfg.object_mask_thr=0.0', 'model.model.test_cfg.overlap_thr=0.0']
+    _ok(run_tool([sys.executable, str(TOOLS / 'train.py'), str(config), '--work-dir',
+                  str(tmp_path / 'train'), '--cfg-options', *data, 'train_cfg.max_iters=2',
+                  'train_cfg.val_begin=100', 'default_hooks.checkpoint.interval=2'],
+                 env=dict(OMP_NUM_THREADS='1')))
+    ckpt = str(tmp_path / 'train' / 'iter_2.pth')
+    scores = {}
+    for procs in (1, 2):
+        prefix = tmp_path / f'pred{procs}'
+        args = [str(config), ckpt]
+        opts = ['--work-dir', str(tmp_path / f'test{procs}'), '--cfg-options', *data,
+                f'test_evaluator.outfile_prefix={prefix}']
+        if procs == 1:
+            out = _ok(run_tool([sys.executable, str(TOOLS / 'test.py'), *args, *opts],
+                               env=dict(OMP_NUM_THREADS='1')))
+        else:
+            out = _ok(run_tool(['bash', str(TOOLS / 'dist_test.sh'), *args, '2', *opts],
+                               env=_dist_env(), timeout=240))
+        scores[procs] = re.search(r'vipseg/VPQ: ([0-9.]+).*vipseg/STQ: ([0-9.]+)', out).groups()
+        pred = json.loads((prefix / 'pred.json').read_text())
+        assert sorted(len(v['annotations']) for v in pred['annotations']) == [4, 4]
+        assert not list(prefix.glob('pred.rank*.json'))
+    assert scores[1] == scores[2]

@@ -36,7 +36,7 @@ def _read_png(path: str, flag: str, backend_args: Optional[dict]) -> np.ndarray:
 
 
 def _set_targets(results: dict, masks: List[np.ndarray], labels: List[int], ids: List[int],
-                 seg_map: np.ndarray) -> None:
+                 seg_map: np.ndarray, ignore: Optional[List[bool]] = None) -> None:
     h, w = seg_map.shape
     stacked = np.stack(masks).astype(np.uint8) if masks else np.zeros((0, h, w), np.uint8)
     bitmaps = BitmapMasks(stacked, h, w)
@@ -45,7 +45,8 @@ def _set_targets(results: dict, masks: List[np.ndarray], labels: List[int], ids:
     results['gt_bboxes'] = bitmaps.get_bboxes(dst_type='hbox').tensor.numpy().astype(np.float32)
     results['gt_bboxes_labels'] = np.asarray(labels, dtype=np.int64)
     results['gt_instances_ids'] = np.asarray(ids, dtype=np.int64)
-    results['gt_ignore_flags'] = np.zeros(len(labels), dtype=bool)
+    results['gt_ignore_flags'] = np.zeros(len(labels), dtype=bool) if ignore is None \
+        else np.asarray(ignore, dtype=bool)
     results['gt_seg_map'] = seg_map
     results.setdefault('seg_fields', []).append('gt_seg_map')
 
@@ -95,8 +96,10 @@ class LoadVideoPanopticTracks(BaseTransform):
     """One target per segment of a panoptic RGB id PNG (``seg_map_path``; id = R + 256 G +
     256² B), labelled from the frame's ``segments_info`` (``id``, ``category``).
 
-    A pixel id absent from ``segments_info``, or a listed segment absent from the PNG, is an
-    error naming the file: the dataset's annotation and PNGs disagree.
+    Crowd segments (``iscrowd``) are flagged ignored: ``PackTrackInputs`` puts them in
+    ``ignored_instances``, so they are neither matched nor trained on (their pixels still carry
+    their class in ``gt_seg_map``). A pixel id absent from ``segments_info``, or a listed segment
+    absent from the PNG, is an error naming the file: the annotation and PNGs disagree.
     """
 
     def __init__(self, backend_args: Optional[dict] = None) -> None:
@@ -117,7 +120,7 @@ class LoadVideoPanopticTracks(BaseTransform):
             raise ValueError(f'{path}: segments {missing[:10]} of segments_info do not appear '
                              'in the PNG')
         seg_map = np.full(ids.shape, IGNORE, dtype=np.uint8)
-        masks, labels, track_ids = [], [], []
+        masks, labels, track_ids, crowd = [], [], [], []
         for seg_id in sorted(segments):
             mask = ids == seg_id
             label = int(segments[seg_id]['category'])
@@ -125,5 +128,6 @@ class LoadVideoPanopticTracks(BaseTransform):
             masks.append(mask)
             labels.append(label)
             track_ids.append(seg_id)
-        _set_targets(results, masks, labels, track_ids, seg_map)
+            crowd.append(bool(segments[seg_id].get('iscrowd', 0)))
+        _set_targets(results, masks, labels, track_ids, seg_map, crowd)
         return results

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.registry import METRICS
-from mmengine.dist import get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from PIL import Image
@@ -134,13 +134,36 @@ class VIPSegMetric(BaseMetric):
 
     def evaluate(self, size: int) -> dict:
         self._flush()
-        if self.outfile_prefix and self._pred_json:
-            with open(osp.join(self.outfile_prefix, 'pred.json'), 'w') as f:
-                json.dump(dict(annotations=[dict(video_id=v, annotations=a)
-                                            for v, a in self._pred_json.items()]), f)
-            print_log(f'VIPSeg predictions written to {self.outfile_prefix}', 'current')
+        if self.outfile_prefix:
+            # each process writes its frames; the main process merges them after the results
+            # are collected (a synchronisation point), so pred.json holds every video
+            os.makedirs(self.outfile_prefix, exist_ok=True)
+            with open(self._part_path(get_rank()), 'w') as f:
+                json.dump(self._pred_json, f)
             self._pred_json = {}
-        return super().evaluate(size)
+        metrics = super().evaluate(size)
+        if self.outfile_prefix and get_rank() == 0:
+            self._merge_prediction_parts(get_world_size())
+        return metrics
+
+    def _part_path(self, rank: int) -> str:
+        return osp.join(self.outfile_prefix, f'pred.rank{rank}.json')
+
+    def _merge_prediction_parts(self, world_size: int) -> None:
+        """``pred.json`` from the processes' parts: frames of a video joined, ordered by name,
+        duplicates (the sampler's padding) dropped; the parts are removed."""
+        videos: Dict[str, Dict[str, dict]] = {}
+        for rank in range(world_size):
+            with open(self._part_path(rank)) as f:
+                for video, frames in json.load(f).items():
+                    for frame in frames:
+                        videos.setdefault(video, {})[frame['image_id']] = frame
+            os.remove(self._part_path(rank))
+        with open(osp.join(self.outfile_prefix, 'pred.json'), 'w') as f:
+            json.dump(dict(annotations=[
+                dict(video_id=v, annotations=[frames[k] for k in sorted(frames)])
+                for v, frames in sorted(videos.items())]), f)
+        print_log(f'VIPSeg predictions written to {self.outfile_prefix}', 'current')
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         if self.format_only:

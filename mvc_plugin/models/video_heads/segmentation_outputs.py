@@ -6,9 +6,11 @@ What differs is how a frame's objects become the task's output, in mmdet's data 
 
 * **VSS** -- ``pred_sem_seg``: the class map ``argmax_c sum_i p_i(c) sigmoid(m_i)`` (Mask2Former's
   semantic inference, on objects instead of per-frame queries);
-* **VPS** -- ``pred_panoptic_seg``: Mask2Former's panoptic fusion (objects whose best class
-  probability exceeds ``object_mask_thr`` compete for pixels by ``p_i sigmoid(m_i)``; an object
-  keeping less than ``overlap_thr`` of its own mask is dropped), encoded as mmdet does
+* **VPS** -- ``pred_panoptic_seg``: the panoptic fusion of mmdet's ``MaskFormerFusionHead``
+  with ``filter_low_score=True`` (objects whose best class probability exceeds
+  ``object_mask_thr`` compete for pixels by ``p_i sigmoid(m_i)``; an object whose won area is
+  below ``overlap_thr`` times its own area ``sigmoid(m_i) >= 0.5`` is dropped; it writes the
+  pixels it won within its own area), encoded as mmdet does
   (``label + id * INSTANCE_OFFSET`` for things, ``label`` for stuff, ``num_classes`` for void).
   The instance id of a thing is its tracked object's index + 1, so ids are **consistent across
   frames** -- which is what VPQ for k > 1 and STQ measure.
@@ -58,12 +60,14 @@ def panoptic_from_objects(class_probs: Tensor, mask_logits: Tensor, meta: dict,
     if keep.numel():
         owner = (scores[keep, None, None] * masks[keep]).argmax(0)
         for rank, obj in enumerate(keep.tolist()):
+            won = owner == rank
             own = masks[obj] >= 0.5
-            mask = (owner == rank) & own
-            area, original = int(mask.sum()), int(own.sum())
+            # as mmdet's MaskFormerFusionHead (filter_low_score=True): the share is the area
+            # won over the object's own area; the pixels written are those won and its own
+            area, original = int(won.sum()), int(own.sum())
             if area == 0 or original == 0 or area / original < overlap_thr:
                 continue
             label = int(labels[obj])
-            pan[mask] = label + (obj + 1) * INSTANCE_OFFSET if label < num_thing_classes \
+            pan[won & own] = label + (obj + 1) * INSTANCE_OFFSET if label < num_thing_classes \
                 else label
     return PixelData(sem_seg=pan[None])
