@@ -1,7 +1,7 @@
 # VSPW (VSS), decoupled video segmenter (DVIS++ design), Swin-L, BASELINE (no MVC, no OMA). Stage 1
 # of 3: the per-frame Mask2Former segmenter (from mmdet's COCO-panoptic checkpoint) on 2-frame
-# clips; 8 GPUs x 2 clips (auto_scale_lr base 16). 20000 iterations. All configs: docs/configs.md;
-# recipe, GPU counts, times: docs/training.md.
+# clips; 8 GPUs x 1 clip (Swin-L memory; auto_scale_lr base 8). 20000 iterations. All configs:
+# docs/configs.md; recipe, GPU counts, times: docs/training.md.
 _base_ = ['./dvis_vspw_r50_segmenter_baseline.py', './_base_/swin_large.py']
 
 model = dict(
@@ -9,3 +9,5 @@ model = dict(
                    panoptic_head={{_base_.swin_large_head}},
                    init_cfg={{_base_.swin_large_coco}}))
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys={{_base_.swin_large_custom_keys}}))
+train_dataloader = dict(batch_size=1)  # 1 clip per GPU, as mmdet's Swin-L recipe
+auto_scale_lr = dict(base_batch_size=8)

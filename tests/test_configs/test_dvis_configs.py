@@ -43,6 +43,8 @@ def test_config_is_what_its_name_says(dataset, backbone, stage, baseline):
     if stage == 'refiner':
         assert oma_on == [not baseline] * 2
     assert host.query_mask_ratio == (0.0 if baseline or stage == 'segmenter' else 0.2)
+    if not baseline:  # MIC's 64 px at ~1024 px input, 32 px at 640x360 / 480 px
+        assert cfg.model.mask_generator.block_size == (64 if dataset == 'vipseg' else 32)
     assert cfg.train_dataloader.dataset.pipeline[0].type == 'VideoClipSample'
     assert cfg.train_dataloader.dataset.pipeline[0].num_frames == FRAMES[stage]
     assert cfg.auto_scale_lr.base_batch_size == cfg.train_dataloader.batch_size * 8

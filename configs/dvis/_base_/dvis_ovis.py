@@ -20,5 +20,5 @@ val_dataloader = dict(dataset=dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(occlusion_split=True)
 test_evaluator = val_evaluator
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = dict(end=max_iters, milestones=[max_iters * 2 // 3])

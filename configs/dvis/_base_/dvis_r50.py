@@ -6,8 +6,9 @@ _base_ = ['./mask2former_r50_coco_segmenter.py']
 
 custom_imports = dict(imports=['mvc_plugin'], allow_failed_imports=False)
 
-# our defaults (docs/mvc.md, docs/oma.md): MIC's supervised masking, OMA as hard key masking
-mvc_mask_generator = dict(block_size=64, mask_ratio=0.7, mode='frame')
+# our defaults (docs/mvc.md, docs/oma.md): MIC's supervised masking (block 64 px at ~1024 px,
+# 32 px at 640x360 / 480 px: the dataset bases scale it), OMA as hard key masking
+mvc_mask_generator = dict(block_size=32, mask_ratio=0.7, mode='frame')
 oma_cfg = dict(mode='hard', threshold=0.5)
 
 model = dict(

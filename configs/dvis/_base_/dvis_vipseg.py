@@ -9,7 +9,13 @@ data_root = 'data/vipseg/'
 num_thing_classes = 58
 num_classes = 124
 
-model = dict(task='vps', num_thing_classes=num_thing_classes)  # classes: things, then stuff
+model = dict(
+    task='vps', num_thing_classes=num_thing_classes,  # classes: things first, then stuff
+    segmenter=dict(
+        panoptic_head=dict(num_things_classes=num_classes, num_stuff_classes=0,
+                           loss_cls=dict(class_weight=[1.0] * num_classes + [0.1])),
+        panoptic_fusion_head=dict(num_things_classes=num_classes, num_stuff_classes=0)))
+mvc_mask_generator = dict(block_size=64, mask_ratio=0.7, mode='frame')  # 1280x720 input
 
 frame_transforms = [
     dict(type='LoadImageFromFile'),

@@ -59,6 +59,6 @@ val_evaluator = dict(_delete_=True, type='VSPWMetric', num_classes=num_classes)
 test_evaluator = val_evaluator
 
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=max_iters)
+                 val_interval=max_iters)  # validates once, at the end
 param_scheduler = dict(_delete_=True, type='MultiStepLR', begin=0, end=max_iters,
                        by_epoch=False, milestones=[max_iters * 2 // 3], gamma=0.1)

@@ -63,6 +63,6 @@ val_evaluator = dict(_delete_=True, type='VideoInstanceMetric', format_only=True
 test_evaluator = val_evaluator
 
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=max_iters + 1)
+                 val_interval=max_iters)  # validates once, at the end
 param_scheduler = dict(_delete_=True, type='MultiStepLR', begin=0, end=max_iters,
                        by_epoch=False, milestones=[max_iters * 2 // 3], gamma=0.1)

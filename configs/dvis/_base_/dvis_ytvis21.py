@@ -7,5 +7,5 @@ max_iters = 8000
 train_dataloader = dict(dataset=dict(data_root=data_root, dataset_version='2021'))
 val_dataloader = dict(dataset=dict(data_root=data_root, dataset_version='2021'))
 test_dataloader = val_dataloader
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = dict(end=max_iters, milestones=[max_iters * 2 // 3])
