@@ -43,6 +43,20 @@ optim_wrapper = dict(
 # 8 GPUs x 2 clips for the segmenter; the tracker / refiner configs set their own batch
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 
+# video data loading, filled in by the dataset bases (dataset, pipelines, schedule length)
+train_dataloader = dict(
+    _delete_=True, batch_size=2, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=dict(type='TrackAspectRatioBatchSampler'), dataset=dict())
+val_dataloader = dict(
+    _delete_=True, batch_size=1, num_workers=2, persistent_workers=True, drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False), dataset=dict())
+test_dataloader = val_dataloader
+max_iters = 6000  # per stage; each stage validates once, at its end
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=max_iters)
+param_scheduler = dict(_delete_=True, type='MultiStepLR', begin=0, end=max_iters,
+                       by_epoch=False, milestones=[max_iters * 2 // 3], gamma=0.1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 visualizer = dict(_delete_=True, type='TrackLocalVisualizer',

@@ -23,21 +23,10 @@ frame_transforms = [
     dict(type='Resize', scale=(1280, 720), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
 ]
-segmenter_train_pipeline = [
-    dict(type='VideoClipSample', num_frames=2, stride=(1, 5)),
+segmenter_train_pipeline, tracker_train_pipeline, refiner_train_pipeline = [[
+    dict(type='VideoClipSample', num_frames=frames, stride=stride),
     dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
-    dict(type='PackTrackInputs'),
-]
-tracker_train_pipeline = [
-    dict(type='VideoClipSample', num_frames=5, stride=(1, 2)),
-    dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
-    dict(type='PackTrackInputs'),
-]
-refiner_train_pipeline = [
-    dict(type='VideoClipSample', num_frames=10, stride=(1, 2)),
-    dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
-    dict(type='PackTrackInputs'),
-]
+    dict(type='PackTrackInputs')] for frames, stride in ((2, (1, 5)), (5, (1, 2)), (10, (1, 2)))]
 test_pipeline = [
     dict(type='TransformBroadcaster', transforms=[
         dict(type='LoadImageFromFile'),

@@ -22,43 +22,24 @@ frame_transforms = [
     dict(type='Resize', scale=(853, 480), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
 ]
-segmenter_train_pipeline = [
-    dict(type='VideoClipSample', num_frames=2, stride=(1, 5)),
+# the three stages' training clips: T = 2 / 5 / 10 frames at a random regular stride
+segmenter_train_pipeline, tracker_train_pipeline, refiner_train_pipeline = [[
+    dict(type='VideoClipSample', num_frames=frames, stride=stride),
     dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
-    dict(type='PackTrackInputs'),
-]
-tracker_train_pipeline = [
-    dict(type='VideoClipSample', num_frames=5, stride=(1, 2)),
-    dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
-    dict(type='PackTrackInputs'),
-]
-refiner_train_pipeline = [
-    dict(type='VideoClipSample', num_frames=10, stride=(1, 2)),
-    dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
-    dict(type='PackTrackInputs'),
-]
+    dict(type='PackTrackInputs')] for frames, stride in ((2, (1, 5)), (5, (1, 2)), (10, (1, 2)))]
 test_pipeline = [
     dict(type='TransformBroadcaster', transforms=[
         dict(type='LoadImageFromFile'),
         dict(type='Resize', scale=(853, 480), keep_ratio=True)]),
     dict(type='PackTrackInputs', meta_keys=('seg_map_path', )),  # the metric reads raw labels
 ]
-train_dataloader = dict(
-    _delete_=True, batch_size=2, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='TrackAspectRatioBatchSampler'),
-    dataset=dict(type='VSPWVideoDataset', data_root=data_root, split='train.txt',
-                 pipeline=segmenter_train_pipeline))
-val_dataloader = dict(
-    _delete_=True, batch_size=1, num_workers=2, persistent_workers=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(type='VSPWVideoDataset', data_root=data_root, split='val.txt', test_mode=True,
-                 pipeline=test_pipeline))
+train_dataloader = dict(dataset=dict(type='VSPWVideoDataset', data_root=data_root,
+                                     split='train.txt', pipeline=segmenter_train_pipeline))
+val_dataloader = dict(dataset=dict(type='VSPWVideoDataset', data_root=data_root, split='val.txt',
+                                   test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='VSPWMetric', num_classes=num_classes)
 test_evaluator = val_evaluator
 
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=max_iters)  # validates once, at the end
-param_scheduler = dict(_delete_=True, type='MultiStepLR', begin=0, end=max_iters,
-                       by_epoch=False, milestones=[max_iters * 2 // 3], gamma=0.1)
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = dict(end=max_iters, milestones=[max_iters * 2 // 3])
