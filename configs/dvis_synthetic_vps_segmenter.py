@@ -23,15 +23,17 @@ model = dict(model=dict(
                            loss_cls=dict(class_weight=[1.0] * num_classes + [0.1])),
         panoptic_fusion_head=dict(num_things_classes=num_classes, num_stuff_classes=0))))
 
-loader = dict(type='LoadVideoPanopticTracks')
-train_pipeline = [
-    dict(type='VideoClipSample', num_frames=num_frames, stride=(1, 2)),
-    dict(type='TransformBroadcaster', share_random_params=True, transforms=[
-        dict(type='LoadImageFromFile'), loader,
-        dict(type='Resize', scale=img_scale, keep_ratio=True),
-        dict(type='RandomFlip', prob=0.5)]),
-    dict(type='PackTrackInputs'),
+frame_transforms = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadVideoPanopticTracks'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
 ]
+# clips of 2 frames (this stage) and 3 (tracker, refiner) at a random stride of 1-2
+train_pipeline, tracker_train_pipeline = [[
+    dict(type='VideoClipSample', num_frames=frames, stride=(1, 2)),
+    dict(type='TransformBroadcaster', share_random_params=True, transforms=frame_transforms),
+    dict(type='PackTrackInputs')] for frames in (num_frames, 3)]
 test_pipeline = [
     dict(type='TransformBroadcaster', transforms=[
         dict(type='LoadImageFromFile'),

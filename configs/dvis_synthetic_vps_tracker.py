@@ -4,18 +4,9 @@
 # The checkpoint to start from: --cfg-options model.model.init_cfg.checkpoint=PATH
 _base_ = ['./dvis_synthetic_vps_segmenter.py']
 
-num_frames = 3
 segmenter_checkpoint = 'work_dirs/dvis_synthetic_vps_segmenter/iter_60.pth'
 
 model = dict(model=dict(
     stage='tracker', mode='online', query_mask_ratio=0.2, tracker=dict(noise_ratio=0.2),
     init_cfg=dict(type='Pretrained', checkpoint=segmenter_checkpoint)))
-train_pipeline = [
-    dict(type='VideoClipSample', num_frames=num_frames, stride=(1, 2)),
-    dict(type='TransformBroadcaster', share_random_params=True, transforms=[
-        dict(type='LoadImageFromFile'), {{_base_.loader}},
-        dict(type='Resize', scale={{_base_.img_scale}}, keep_ratio=True),
-        dict(type='RandomFlip', prob=0.5)]),
-    dict(type='PackTrackInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.tracker_train_pipeline}}))
