@@ -58,17 +58,19 @@ def test_panoptic_of_no_confident_object_is_void():
     assert (pan == 6).all()
 
 
+@pytest.mark.parametrize('num_frames', [1, 3])  # a one-frame video too
 @pytest.mark.parametrize('task', ['vss', 'vps'])
 @pytest.mark.parametrize('stage,mode', [('segmenter', 'online'), ('tracker', 'online'),
                                         ('refiner', 'offline')])
-def test_model_predicts_task_output_on_every_frame(task, stage, mode):
+def test_model_predicts_task_output_on_every_frame(task, stage, mode, num_frames):
     extra = dict(num_thing_classes=3) if task == 'vps' else {}
     model = build_dvis(stage, mode, task=task,
                        test_cfg=dict(object_mask_thr=0.0, overlap_thr=0.0), **extra).eval()
     ori = (2 * H, 3 * H)
-    frames = torch.randint(0, 255, (1, 3, 3, H, W)).float()
+    frames = torch.randint(0, 255, (1, num_frames, 3, H, W)).float()
     with torch.no_grad():
-        res = model.predict(frames, [video_samples(3, [ori] * 3)])[0]
+        res = model.predict(frames, [video_samples(num_frames, [ori] * num_frames)])[0]
+    assert len(res.video_data_samples) == num_frames
     for frame in res.video_data_samples:
         assert 'pred_track_instances' not in frame
         if task == 'vss':
