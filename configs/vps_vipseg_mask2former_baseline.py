@@ -2,7 +2,7 @@
 # from the official layout by VIPSegDataset and scored with VPQ / STQ by VIPSegMetric.
 # A per-frame model restarts instance ids every frame, so its VPQ for k > 1 and STQ measure the
 # missing tracking; the decoupled video head (docs/video_head.md) adds it.
-# data/vipseg/{panoptic_gt_VIPSeg_{train,val}.json, imgs/<video>/, panomasksRGB/<video>/}
+# data/vipseg/{panoptic_gt_VIPSeg_{train,val}.json, images/<video>/, panomasksRGB/<video>/}
 _base_ = ['mmdet::mask2former/mask2former_r50_8xb2-lsj-50e_coco-panoptic.py']
 
 custom_imports = dict(imports=['mvc_plugin'], allow_failed_imports=False)
@@ -41,11 +41,11 @@ test_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(
     _delete_=True, type='VIPSegDataset', data_root=data_root,
-    ann_file='panoptic_gt_VIPSeg_train.json', data_prefix=dict(img='imgs', seg='panomasksRGB'),
+    ann_file='panoptic_gt_VIPSeg_train.json', data_prefix=dict(img='images', seg='panomasksRGB'),
     filter_cfg=dict(filter_empty_gt=False), pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(
     _delete_=True, type='VIPSegDataset', data_root=data_root,
-    ann_file='panoptic_gt_VIPSeg_val.json', data_prefix=dict(img='imgs', seg='panomasksRGB'),
+    ann_file='panoptic_gt_VIPSeg_val.json', data_prefix=dict(img='images', seg='panomasksRGB'),
     test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='VIPSegMetric',

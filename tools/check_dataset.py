@@ -6,7 +6,7 @@ Examples::
         --img-root data/youtube_vis_2019/train/JPEGImages
     python tools/check_dataset.py vspw --root data/vspw [--split train.txt]
     python tools/check_dataset.py vipseg --ann data/vipseg/panoptic_gt_VIPSeg_train.json \
-        --img-root data/vipseg/imgs --pan-root data/vipseg/panomasksRGB
+        --img-root data/vipseg/images --pan-root data/vipseg/panomasksRGB
     ... --full    # also decode every frame and mask (slow; see docs/reliability.md)
 
 Prints one line per problem (file, video, frame, what is wrong and its [kind]), then a summary.
@@ -48,7 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                       'default: every folder of <root>/data')
     vipseg = add('vipseg', 'VIPSeg panoptic JSON, frames and panoptic PNGs')
     vipseg.add_argument('--ann', required=True, help='panoptic_gt_VIPSeg_<split>.json')
-    vipseg.add_argument('--img-root', required=True, help='the imgs/ folder')
+    vipseg.add_argument('--img-root', required=True,
+                        help='the frame folder (images/ of the official 720p conversion, or imgs/)')
     vipseg.add_argument('--pan-root', required=True, help='the panomasksRGB/ folder')
     return parser.parse_args(argv)
 

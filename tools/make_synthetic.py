@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         'vspw': [('root', path), ('frames + masks', out_dir / 'data'),
                  ('video list', out_dir / f'{args.split}.txt'),
                  ('label map', out_dir / 'label_num_dic_final.json')],
-        'vipseg': [('annotations', path), ('frames', out_dir / 'imgs'),
+        'vipseg': [('annotations', path), ('frames', out_dir / 'images'),
                    ('panoptic masks', out_dir / 'panomasksRGB'),
                    ('video list', out_dir / f'{args.split}.txt')],
     }[args.format]

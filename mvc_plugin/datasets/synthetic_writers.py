@@ -166,14 +166,15 @@ def write_vipseg(spec: SyntheticVideoSpec, out_dir: str | Path, split: str = 'tr
                  progress: bool = True, on_video: VideoCallback = None) -> str:
     """Write VIPSeg style panoptic data; returns ``OUT/panoptic_gt_VIPSeg_<split>.json``.
 
-    ``OUT/imgs/<video>/<00000>.jpg`` frames and ``OUT/panomasksRGB/<video>/<00000>.png`` RGB
-    ids (id = R + 256 G + 256^2 B, 0 = void); thing ids are stable across a video's frames.
+    ``OUT/images/<video>/<00000>.jpg`` frames and ``OUT/panomasksRGB/<video>/<00000>.png`` RGB
+    ids (id = R + 256 G + 256^2 B, 0 = void); thing ids are stable across a video's frames. As
+    the official conversion writes it, ``videos[].images[].file_name`` names the frame's PNG.
     """
     split, root = _check_split(split), Path(out_dir)
     H, W, S = spec.height, spec.width, spec.num_stuff_classes
     videos, annotations, names = [], [], []
     for video in _videos(spec, f'vipseg {split}', progress, on_video):
-        img_dir, pan_dir = root / 'imgs' / video.name, root / 'panomasksRGB' / video.name
+        img_dir, pan_dir = root / 'images' / video.name, root / 'panomasksRGB' / video.name
         img_dir.mkdir(parents=True, exist_ok=True)
         pan_dir.mkdir(parents=True, exist_ok=True)
         ids = panoptic_ids(video, spec)
@@ -183,7 +184,7 @@ def write_vipseg(spec: SyntheticVideoSpec, out_dir: str | Path, split: str = 'tr
             _save_jpeg(img_dir / f'{stem}.jpg', video.frames[t])
             rgb = np.stack([ids[t] % 256, ids[t] // 256 % 256, ids[t] // 65536], -1)
             Image.fromarray(rgb.astype(np.uint8)).save(pan_dir / f'{stem}.png')
-            images.append(dict(id=stem, file_name=f'{stem}.jpg', width=W, height=H))
+            images.append(dict(id=stem, file_name=f'{stem}.png', width=W, height=H))
             frame_anns.append(dict(image_id=stem, file_name=f'{stem}.png',
                                    segments_info=_segments_info(ids[t])))
         videos.append(dict(video_id=video.name, images=images))

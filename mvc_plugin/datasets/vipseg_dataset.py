@@ -1,6 +1,7 @@
 """VIPSeg (video panoptic segmentation) read from its official layout, for mmdet.
 
-Layout: ``<root>/imgs/<video>/<frame>.jpg``, ``<root>/panomasksRGB/<video>/<frame>.png``
+Layout: ``<root>/images/<video>/<frame>.jpg`` (the official 720p conversion; the raw release's
+``imgs/`` is used when there is no ``images/``), ``<root>/panomasksRGB/<video>/<frame>.png``
 (segment id = R + 256·G + 256²·B, 0 = void) and the panoptic JSON
 (``panoptic_gt_VIPSeg_<split>.json``: ``categories`` with ``isthing``, ``videos`` with their
 ``images``, ``annotations`` with per-frame ``segments_info``). Every frame is one mmdet sample in
@@ -17,6 +18,7 @@ from mmengine.logging import print_log
 from .corrupt_frames import CorruptFrameFallbackMixin
 from .checks.vipseg import check_vipseg_json
 from .validation import FRAME_CHECKS, DatasetError, check_frames, load_json_file, require_dir
+from .vipseg_layout import default_image_folder, frame_image_path
 
 __all__ = ['VIPSegDataset', 'read_vipseg']
 
@@ -27,7 +29,9 @@ class VIPSegDataset(CorruptFrameFallbackMixin, BaseDetDataset):
 
     Args:
         ann_file: the panoptic JSON.
-        data_prefix: ``dict(img='imgs', seg='panomasksRGB')`` by default.
+        data_prefix: ``dict(img='images' or 'imgs' (whichever exists), seg='panomasksRGB')``
+            by default; frame images are found by the stem of the JSON's ``file_name``
+            (:mod:`~mvc_plugin.datasets.vipseg_layout`).
         frame_check: ``'none' | 'exists' | 'header' | 'decode'`` for frames and PNGs.
     """
 
@@ -35,7 +39,8 @@ class VIPSegDataset(CorruptFrameFallbackMixin, BaseDetDataset):
         if frame_check not in FRAME_CHECKS:
             raise ValueError(f'frame_check must be one of {FRAME_CHECKS}, got {frame_check!r}')
         self.frame_check = frame_check
-        kwargs.setdefault('data_prefix', dict(img='imgs', seg='panomasksRGB'))
+        kwargs.setdefault('data_prefix', dict(img=default_image_folder(kwargs.get('data_root')),
+                                              seg='panomasksRGB'))
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -104,7 +109,7 @@ def read_vipseg(ann_file: str, data_prefix: dict, metainfo: dict,
                 if is_thing[seg['category_id']] and w >= 1 and h >= 1:
                     instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=label,
                                           ignore_flag=int(bool(seg.get('iscrowd', 0)))))
-            img_path = osp.join(img_root, vid, img['file_name'])
+            img_path = frame_image_path(img_root, vid, img['file_name'])
             seg_path = osp.join(seg_root, vid, ann['file_name'])
             paths += [img_path, seg_path]
             infos.append(dict(

@@ -14,6 +14,7 @@ from mmengine.logging import print_log
 from .segmentation_video_dataset import SegmentationVideoDataset
 from .validation import require_dir
 from .vipseg_dataset import read_vipseg
+from .vipseg_layout import default_image_folder
 
 __all__ = ['VIPSegVideoDataset']
 
@@ -23,13 +24,15 @@ class VIPSegVideoDataset(SegmentationVideoDataset):
     """VIPSeg videos of one panoptic JSON (``ann_file``).
 
     Args:
-        data_prefix: ``dict(img='imgs', seg='panomasksRGB')`` by default.
+        data_prefix: ``dict(img='images' or 'imgs' (whichever exists), seg='panomasksRGB')``
+            by default, as :class:`VIPSegDataset`.
         Other arguments as in :class:`SegmentationVideoDataset`. Classes: things first, then
         stuff (``metainfo`` gets ``thing_classes`` / ``stuff_classes``).
     """
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault('data_prefix', dict(img='imgs', seg='panomasksRGB'))
+        kwargs.setdefault('data_prefix', dict(img=default_image_folder(kwargs.get('data_root')),
+                                              seg='panomasksRGB'))
         super().__init__(*args, **kwargs)
 
     def read_videos(self) -> List[Tuple[str, List[dict]]]:

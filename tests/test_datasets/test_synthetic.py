@@ -231,10 +231,11 @@ def test_vipseg_panoptic_consistency(tmp_path):
         thing_ids = {}
         for t, (img, frame) in enumerate(zip(vid['images'], ann['annotations'])):
             stem = f'{t:05d}'
-            assert img == dict(id=stem, file_name=f'{stem}.jpg', width=spec.width,
+            # as the official conversion: the image entry names the mask PNG
+            assert img == dict(id=stem, file_name=f'{stem}.png', width=spec.width,
                                height=spec.height)
             assert (frame['image_id'], frame['file_name']) == (stem, f'{stem}.png')
-            assert (tmp_path / 'imgs' / video.name / f'{stem}.jpg').is_file()
+            assert (tmp_path / 'images' / video.name / f'{stem}.jpg').is_file()
             with Image.open(tmp_path / 'panomasksRGB' / video.name / f'{stem}.png') as png:
                 assert png.mode == 'RGB'
                 rgb = np.asarray(png).astype(np.int64)

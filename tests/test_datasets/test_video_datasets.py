@@ -125,3 +125,19 @@ def test_ytvis_holdout_split(tiny_ytvis):
     assert split_ytvis_by_video(data, num_val=1, seed=3) == (train, val)  # deterministic
     with pytest.raises(ValueError, match='at least one video'):
         split_ytvis_by_video(data, num_val=len(data['videos']))
+
+
+def test_vipseg_frames_found_by_stem_as_the_official_conversion_names_them(vipseg_root, tmp_path):
+    """The official JSON's images[].file_name is the mask's ``.png`` name; the frames are
+    ``.jpg`` under ``images/`` (720p conversion) or ``imgs/`` (raw release)."""
+    ann = next(vipseg_root.glob('panoptic_gt_VIPSeg_*.json'))
+    data = json.loads(ann.read_text())
+    assert all(img['file_name'].endswith('.png') for v in data['videos'] for img in v['images'])
+    ds = VIPSegDataset(data_root=str(vipseg_root), ann_file=ann.name, pipeline=[])
+    assert ds.data_prefix['img'].endswith('images')
+    assert ds.get_data_info(0)['img_path'].endswith('.jpg')
+    raw = tmp_path / 'raw'
+    shutil.copytree(vipseg_root, raw)
+    (raw / 'images').rename(raw / 'imgs')  # the raw release's folder name
+    ds = VIPSegDataset(data_root=str(raw), ann_file=ann.name, pipeline=[])
+    assert ds.data_prefix['img'].endswith('imgs') and len(ds) > 0

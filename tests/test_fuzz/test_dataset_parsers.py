@@ -133,7 +133,7 @@ def test_malformed_vipseg_json(vipseg_root, tmp_path_factory, data, test_mode):
         VIPSegDataset(ann_file=str(ann), data_root=str(root), pipeline=[], test_mode=test_mode)
     except Exception as e:  # noqa: BLE001
         _assert_clear(e)
-    report = check_vipseg(str(ann), str(root / 'imgs'), str(root / 'panomasksRGB'), full=True)
+    report = check_vipseg(str(ann), str(root / 'images'), str(root / 'panomasksRGB'), full=True)
     assert report.ok or all(str(p) and p.kind for p in report.problems)
 
 

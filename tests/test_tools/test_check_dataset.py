@@ -179,7 +179,7 @@ def bad_vipseg(tmp_path):
     root = tmp_path / 'vipseg'
     ann = write_vipseg(SPEC, str(root), split='train', progress=False)
     data = json.loads(open(ann).read())
-    imgs, pans = root / 'imgs', root / 'panomasksRGB'
+    imgs, pans = root / 'images', root / 'panomasksRGB'
     v0, v1, v2 = (v['video_id'] for v in data['videos'])
     (imgs / v0 / '00001.jpg').unlink()
     (pans / v0 / '00002.png').unlink()

@@ -1,7 +1,7 @@
 # VIPSeg (video panoptic segmentation, 58 thing + 66 stuff classes) for the decoupled model with
 # task='vps': every segment (thing instance or stuff region) is one object tracked by its VIPSeg
 # segment id (LoadVideoPanopticTracks); thing ids of the output are consistent across frames.
-# Official layout under data/vipseg/ (imgs/, panomasksRGB/, panoptic_gt_VIPSeg_{train,val}.json).
+# Official layout under data/vipseg/ (images/, panomasksRGB/, panoptic_gt_VIPSeg_{train,val}.json).
 # Scored on whole videos by VIPSegMetric (VPQ, STQ), so several test processes are fine.
 _base_ = ['./dvis_vspw.py']
 

@@ -14,6 +14,7 @@ from typing import Any, List
 import numpy as np
 
 from ..frame_integrity import frame_problem
+from ..vipseg_layout import frame_image_path
 from ..problems import Problem
 from .common import CheckReport, header_size, load_json_or_problem, size_problem, videos_bar
 
@@ -139,7 +140,7 @@ def check_vipseg(ann_file: str, img_root: str, pan_root: str, full: bool = False
                                'length-mismatch', ann_file, vid))
         for t, img in enumerate(images):
             report.frames += 1
-            img_path = osp.join(img_root, vid, img['file_name'])
+            img_path = frame_image_path(img_root, vid, img['file_name'])
             img_problem = frame_problem(img_path, full, video=vid, frame=t)
             report.add(img_problem)
             size = None if img_problem else header_size(img_path)

@@ -6,10 +6,11 @@ Definitions follow the official VSPW evaluation scripts:
   and a raw label r in 1..C is class r - 1. Predictions hold classes 0..C-1.
 * mIoU: one C x C confusion matrix over all frames of all videos (ignored GT
   pixels excluded), IoU_c = TP / (TP + FP + FN). ``miou_classes='gt'`` (the
-  default) averages over classes present in the GT; ``'union'`` averages over
-  classes with a non-empty union, which is what the official ``nanmean`` of
-  the per-class IoU computes (a class predicted but absent from the GT then
-  adds an IoU of 0).
+  default) averages over classes present in the GT, as the official
+  ``Evaluator.Mean_Intersection_over_Union`` does; ``'union'`` averages over
+  classes with a non-empty union, the ``nanmean`` of the per-class IoU that
+  mmseg computes (a class predicted but absent from the GT then adds an IoU
+  of 0).
 * VC_n: for each video of L frames and each window start i in
   ``range(L - n)``, ``gt_common`` are the pixels whose *raw* GT label (void
   and "others" included, the official script compares the raw PNGs) is the
