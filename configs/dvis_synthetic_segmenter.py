@@ -92,3 +92,5 @@ model = dict(
     mask_generator=dict(block_size=16, mask_ratio=0.7, mode='frame'),
     mode='dual',
     masked_loss_weight=1.0)
+# keep frames without objects, so that the tracker / refiner clips have regular strides
+train_dataloader = dict(dataset=dict(filter_cfg=dict(filter_empty_gt=False)))

@@ -94,6 +94,10 @@ def read_vipseg(ann_file: str, data_prefix: dict, metainfo: dict,
             continue
         infos = []
         for t, (img, ann) in enumerate(zip(images, frames)):
+            if str(ann.get('image_id')) != str(img.get('id')):
+                problems.append(f'{ann_file}: video {vid} frame {t}: image "{img.get("id")}" '
+                                f'but annotation of image "{ann.get("image_id")}" (images and '
+                                'annotations must list the same frames in the same order)')
             segments, instances = [], []
             for seg in ann.get('segments_info', []):
                 label = cat2label.get(seg.get('category_id'))

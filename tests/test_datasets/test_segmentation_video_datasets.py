@@ -57,7 +57,14 @@ def test_clip_sample_short_videos():
     assert VideoClipSample(num_frames=4).sample_indices(2) == [0, 1, 1, 1]
     with pytest.raises(ValueError, match='at least 4 frames'):
         VideoClipSample(num_frames=4, short_video='error').sample_indices(2)
-    assert VideoClipSample(num_frames=3, stride=2).sample_indices(9, start=8) == [4, 6, 8]
+    # centred on a key frame, shifted to stay inside the video
+    assert VideoClipSample(num_frames=3, stride=2).sample_indices(9, key_frame=8) == [4, 6, 8]
+    assert VideoClipSample(num_frames=3, stride=2).sample_indices(20, key_frame=9) == [7, 9, 11]
+    out = VideoClipSample(num_frames=3, stride=2)(dict(
+        video_id=1, video_length=20, key_frame_id=9,
+        images=[dict(img_id=i, frame_id=i) for i in range(20)]))
+    assert out['frame_id'] == [7, 9, 11] and out['key_frame_flags'] == [False, True, False]
+    assert VideoClipSample()(dict(video_id=1, video_length=0, images=[])) is None
     for bad in (dict(num_frames=0), dict(stride=0), dict(stride=(3, 1)),
                 dict(short_video='loop')):
         with pytest.raises(ValueError, match='VideoClipSample'):
@@ -133,8 +140,8 @@ def test_semantic_loader_rejects_out_of_range_label(tmp_path):
     Image.fromarray(np.array([[0, 3], [9, 255]], np.uint8)).save(path)
     out = LoadVideoSemanticAnnotations()(dict(seg_map_path=str(path)))
     assert out['gt_bboxes_labels'].tolist() == [2, 8]
-    assert torch.equal(torch.as_tensor(out['gt_seg_map']),
-                       torch.tensor([[255, 2], [8, 255]], dtype=torch.uint8))
+    assert torch.equal(torch.as_tensor(out['gt_masks'].masks),
+                       torch.tensor([[[0, 1], [0, 0]], [[0, 0], [1, 0]]], dtype=torch.uint8))
     with pytest.raises(ValueError, match=r'm\.png: label 8 is outside the 5 classes'):
         LoadVideoSemanticAnnotations(num_classes=5)(dict(seg_map_path=str(path)))
 

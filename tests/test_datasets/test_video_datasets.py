@@ -141,3 +141,14 @@ def test_vipseg_frames_found_by_stem_as_the_official_conversion_names_them(vipse
     (raw / 'images').rename(raw / 'imgs')  # the raw release's folder name
     ds = VIPSegDataset(data_root=str(raw), ann_file=ann.name, pipeline=[])
     assert ds.data_prefix['img'].endswith('imgs') and len(ds) > 0
+
+
+def test_vipseg_images_and_annotations_must_pair_up(vipseg_root, tmp_path):
+    ann = next(vipseg_root.glob('panoptic_gt_VIPSeg_*.json'))
+    data = json.loads(ann.read_text())
+    frames = data['annotations'][0]['annotations']
+    frames[0], frames[1] = frames[1], frames[0]  # same frames, another order
+    bad = tmp_path / 'swapped.json'
+    bad.write_text(json.dumps(data))
+    with pytest.raises(DatasetError, match='must list the same frames in the same order'):
+        VIPSegDataset(data_root=str(vipseg_root), ann_file=str(bad), pipeline=[])

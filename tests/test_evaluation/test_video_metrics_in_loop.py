@@ -97,3 +97,32 @@ def test_vipseg_metric_perfect_prediction(tmp_path):
 def test_format_only_needs_prefix(tmp_path):
     with pytest.raises(ValueError, match='outfile_prefix'):
         VSPWMetric(format_only=True)
+
+
+def test_frames_out_of_order_or_interleaved_are_refused():
+    """VC / VPQ@k>1 / STQ compare consecutive frames: a video coming back after another one,
+    or frames out of order, would be scored wrongly; the metrics say so instead."""
+    from mvc_plugin.evaluation.metrics.video_samples import FrameOrder
+    order = FrameOrder('VSPWMetric')
+    assert order.is_new_video('a', '00') and not order.is_new_video('a', '01')
+    assert order.is_new_video('b', '00')
+    with pytest.raises(ValueError, match="video 'a' arrives again"):
+        order.is_new_video('a', '02')
+    with pytest.raises(ValueError, match="frame '00' arrives after frame '00'"):
+        order.is_new_video('b', '00')
+    order.reset()
+    assert order.is_new_video('a', '05')
+
+
+def test_vspw_metric_refuses_a_video_split_by_another():
+    from mvc_plugin.evaluation.metrics import VSPWMetric
+    metric = VSPWMetric(num_classes=3)
+
+    def frame(video, name):
+        seg = torch.zeros(1, 4, 4, dtype=torch.long)
+        return dict(img_path=f'data/{video}/origin/{name}.jpg', pred_sem_seg=dict(data=seg),
+                    gt_sem_seg=dict(data=seg))
+
+    metric.process(None, [frame('a', '00'), frame('a', '01'), frame('b', '00')])
+    with pytest.raises(ValueError, match="VSPWMetric: video 'a' arrives again"):
+        metric.process(None, [frame('a', '02')])

@@ -37,6 +37,7 @@ test_pipeline = [
 train_dataloader = dict(dataset=dict(
     type='VideoInstanceDataset', data_root=data_root, dataset_version='2019',
     ann_file='train.json', data_prefix=dict(img_path='train/JPEGImages'),
+    filter_cfg=dict(filter_empty_gt=False),  # keep frames without objects: regular strides
     pipeline=segmenter_train_pipeline))
 val_dataloader = dict(dataset=dict(
     type='VideoInstanceDataset', data_root=data_root, dataset_version='2019',

@@ -4,8 +4,9 @@ A decoupled video segmenter (DVIS design) treats every segment as an object that
 the video: each class present in a VSPW frame, each segment (thing instance or stuff region) of a
 VIPSeg frame. These transforms read one frame's label PNG and write the same fields mmdet's
 ``LoadTrackAnnotations`` writes for VIS -- ``gt_masks`` (``BitmapMasks``), ``gt_bboxes``,
-``gt_bboxes_labels``, ``gt_instances_ids``, ``gt_ignore_flags`` -- plus the semantic map
-``gt_seg_map``, so mmdet's ``Resize`` / ``RandomFlip`` / ``PackTrackInputs`` work unchanged.
+``gt_bboxes_labels``, ``gt_instances_ids``, ``gt_ignore_flags`` --, so mmdet's ``Resize`` /
+``RandomFlip`` / ``PackTrackInputs`` work unchanged. (No ``gt_seg_map``: ``PackTrackInputs``
+would not pack it; metrics read the label PNGs themselves.)
 Track ids: the class for VSS (a class is one object through the video), the dataset's segment id
 for VPS (VIPSeg ids are consistent over a video).
 """
@@ -36,8 +37,8 @@ def _read_png(path: str, flag: str, backend_args: Optional[dict]) -> np.ndarray:
 
 
 def _set_targets(results: dict, masks: List[np.ndarray], labels: List[int], ids: List[int],
-                 seg_map: np.ndarray, ignore: Optional[List[bool]] = None) -> None:
-    h, w = seg_map.shape
+                 shape: tuple, ignore: Optional[List[bool]] = None) -> None:
+    h, w = shape
     stacked = np.stack(masks).astype(np.uint8) if masks else np.zeros((0, h, w), np.uint8)
     bitmaps = BitmapMasks(stacked, h, w)
     results['gt_masks'] = bitmaps
@@ -47,8 +48,6 @@ def _set_targets(results: dict, masks: List[np.ndarray], labels: List[int], ids:
     results['gt_instances_ids'] = np.asarray(ids, dtype=np.int64)
     results['gt_ignore_flags'] = np.zeros(len(labels), dtype=bool) if ignore is None \
         else np.asarray(ignore, dtype=bool)
-    results['gt_seg_map'] = seg_map
-    results.setdefault('seg_fields', []).append('gt_seg_map')
 
 
 @TRANSFORMS.register_module()
@@ -82,8 +81,7 @@ class LoadVideoSemanticAnnotations(BaseTransform):
         if self.num_classes is not None and labels and labels[-1] >= self.num_classes:
             raise ValueError(f'{path}: label {labels[-1]} is outside the {self.num_classes} '
                              'classes of the dataset')
-        _set_targets(results, [seg == c for c in labels], labels, labels,
-                     seg.astype(np.uint8))
+        _set_targets(results, [seg == c for c in labels], labels, labels, seg.shape)
         return results
 
     def __repr__(self) -> str:
@@ -97,9 +95,9 @@ class LoadVideoPanopticTracks(BaseTransform):
     256² B), labelled from the frame's ``segments_info`` (``id``, ``category``).
 
     Crowd segments (``iscrowd``) are flagged ignored: ``PackTrackInputs`` puts them in
-    ``ignored_instances``, so they are neither matched nor trained on (their pixels still carry
-    their class in ``gt_seg_map``). A pixel id absent from ``segments_info``, or a listed segment
-    absent from the PNG, is an error naming the file: the annotation and PNGs disagree.
+    ``ignored_instances``, so they are neither matched nor trained on. A pixel id absent from
+    ``segments_info``, or a listed segment absent from the PNG, is an error naming the file: the
+    annotation and PNGs disagree.
     """
 
     def __init__(self, backend_args: Optional[dict] = None) -> None:
@@ -119,15 +117,13 @@ class LoadVideoPanopticTracks(BaseTransform):
         if missing:
             raise ValueError(f'{path}: segments {missing[:10]} of segments_info do not appear '
                              'in the PNG')
-        seg_map = np.full(ids.shape, IGNORE, dtype=np.uint8)
         masks, labels, track_ids, crowd = [], [], [], []
         for seg_id in sorted(segments):
             mask = ids == seg_id
             label = int(segments[seg_id]['category'])
-            seg_map[mask] = label
             masks.append(mask)
             labels.append(label)
             track_ids.append(seg_id)
             crowd.append(bool(segments[seg_id].get('iscrowd', 0)))
-        _set_targets(results, masks, labels, track_ids, seg_map, crowd)
+        _set_targets(results, masks, labels, track_ids, ids.shape, crowd)
         return results

@@ -27,9 +27,11 @@ class VideoClipSample(BaseFrameSample):
             1: ``'repeat'`` (the last frame is repeated, as DVIS does) or ``'error'``.
         collect_video_keys: video-level keys copied to every frame (mmdet's convention).
 
-    When the dataset passes ``key_frame_id`` (index ``(video, frame)``), the clip starts there
-    (moved back if it would run past the end). A video too short for the drawn stride uses the
-    largest stride that fits.
+    When the dataset passes ``key_frame_id`` (index ``(video, frame)``, e.g. mmdet's
+    ``TrackImgSampler``), the clip is centred on it (shifted to stay inside the video) and that
+    frame is flagged as the key frame; otherwise the start is uniform and the middle frame is the
+    key. A video too short for the drawn stride uses the largest stride that fits; a video with
+    no frame left (all filtered out by the dataset) gives ``None``, so another is drawn.
     """
 
     def __init__(self, num_frames: int = 2, stride: Union[int, Sequence[int]] = 1,
@@ -54,8 +56,9 @@ class VideoClipSample(BaseFrameSample):
                              f'1 <= low <= high, got {stride!r}')
         return low_high
 
-    def sample_indices(self, video_length: int, start: Optional[int] = None) -> List[int]:
-        """Frame indices of one clip of a video of ``video_length`` frames."""
+    def sample_indices(self, video_length: int, key_frame: Optional[int] = None) -> List[int]:
+        """Frame indices of one clip of a video of ``video_length`` frames (centred on
+        ``key_frame`` when given)."""
         if video_length < 1:
             raise ValueError('VideoClipSample: the video has no frames')
         t = self.num_frames
@@ -70,17 +73,23 @@ class VideoClipSample(BaseFrameSample):
             stride = min(stride, (video_length - 1) // (t - 1))
         span = (t - 1) * stride + 1
         last_start = video_length - span
-        start = random.randint(0, last_start) if start is None else min(start, last_start)
+        if key_frame is None:
+            start = random.randint(0, last_start)
+        else:
+            start = min(max(key_frame - (t // 2) * stride, 0), last_start)
         return [start + i * stride for i in range(t)]
 
     def transform(self, video_infos: dict) -> Optional[Dict[str, List]]:
-        start = video_infos.get('key_frame_id')
-        indices = self.sample_indices(video_infos['video_length'], start)
-        # prepare_data writes video-level keys into the frame dicts: copy them so a frame
-        # sampled twice does not share (and overwrite) one dict
+        if video_infos['video_length'] < 1:
+            return None
+        key_frame = video_infos.get('key_frame_id')
+        indices = self.sample_indices(video_infos['video_length'], key_frame)
+        # prepare_data writes video-level keys (video_length = clip length) into the frame
+        # dicts: work on copies, leaving the dataset's video info as it was
         frames = [dict(f) for f in video_infos['images']]
         results = self.prepare_data(dict(video_infos, images=frames), indices)
-        key = len(indices) // 2
+        key = len(indices) // 2 if key_frame is None else \
+            min(range(len(indices)), key=lambda i: abs(indices[i] - key_frame))
         results['key_frame_flags'] = [i == key for i in range(len(indices))]
         return results
 

@@ -153,6 +153,8 @@ class VideoInstanceMetric(YouTubeVISMetric):
         for gt in gt_dicts:
             for inst in gt['anns']:
                 iid = inst['instance_id']
+                if 'occlusion' not in inst and inst.get('ignore_flag'):
+                    continue  # crowd: ignored by the evaluation, needs no level
                 if 'occlusion' not in inst:
                     raise ValueError(
                         f'video {gt["video_id"]!r}, frame {gt["frame_id"]}: '
@@ -164,7 +166,8 @@ class VideoInstanceMetric(YouTubeVISMetric):
                                               [None] * gt['video_length'])
                 per_frame[gt['frame_id']] = inst['occlusion']
         for ann in anns:
-            ann['occlusion'] = labels[ann['id']]
+            if ann['id'] in labels:
+                ann['occlusion'] = labels[ann['id']]
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
         """Score the gathered videos with :func:`evaluate_ytvis`."""

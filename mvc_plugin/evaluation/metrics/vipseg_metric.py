@@ -7,13 +7,13 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.registry import METRICS
-from mmengine.dist import get_rank, get_world_size
+from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from PIL import Image
 
 from ..functional.vipseg_eval import VIPSegEvaluator, id2rgb, rgb2id
-from .video_samples import video_frames
+from .video_samples import FrameOrder, video_frames
 
 __all__ = ['VIPSegMetric']
 
@@ -52,8 +52,8 @@ class VIPSegMetric(BaseMetric):
         with open(ann_file) as f:
             gt = json.load(f)
         self.categories = gt['categories']
-        self.gt_frames = {(a['video_id'], osp.splitext(f['file_name'])[0]): f
-                          for a in gt['annotations'] for f in a['annotations']}
+        self.gt_frames = {(a['video_id'], osp.splitext(f['file_name'])[0]): (t, f)
+                          for a in gt['annotations'] for t, f in enumerate(a['annotations'])}
         self.seg_prefix = seg_prefix
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
@@ -62,11 +62,20 @@ class VIPSegMetric(BaseMetric):
         VIPSegEvaluator(**self._eval_args)
         self._video: Optional[str] = None
         self._frames: List[tuple] = []
+        self._order = FrameOrder('VIPSegMetric')
         self._pred_json: Dict[str, list] = {}
 
     def _label_to_category(self) -> List[int]:
-        by_name = {c['name']: c['id'] for c in self.categories}
-        return [by_name[name] for name in self.dataset_meta['classes']]
+        """Category id of each dataset label (built once per dataset)."""
+        classes = tuple(self.dataset_meta['classes'])
+        if getattr(self, '_cat_of', (None,))[0] != classes:
+            by_name = {c['name']: c['id'] for c in self.categories}
+            missing = [n for n in classes if n not in by_name]
+            if missing:
+                raise ValueError(f'VIPSegMetric: classes {missing[:5]} of the dataset are not '
+                                 'categories of the annotation file')
+            self._cat_of = (classes, [by_name[n] for n in classes])
+        return self._cat_of[1]
 
     def _to_vipseg(self, pan: np.ndarray) -> tuple:
         """mmdet panoptic map -> (segment id map, segments_info)."""
@@ -118,47 +127,41 @@ class VIPSegMetric(BaseMetric):
                 image_id=frame, file_name=frame + '.png', segments_info=pred_segs))
         if self.format_only:
             return
-        gt = self.gt_frames.get((video, frame))
-        if gt is None:
+        if (video, frame) not in self.gt_frames:
             raise ValueError(f'VIPSegMetric: video {video!r} frame {frame!r} is not in the '
                              'annotation file')
-        gt_ids = rgb2id(np.array(Image.open(osp.join(self.seg_prefix, video,
-                                                     gt['file_name'])).convert('RGB')))
+        index, gt = self.gt_frames[(video, frame)]
+        with Image.open(osp.join(self.seg_prefix, video, gt['file_name'])) as png:
+            gt_ids = rgb2id(np.array(png.convert('RGB')))
         if gt_ids.shape != pred_ids.shape:
             raise ValueError(f'VIPSegMetric: video {video!r} frame {frame!r}: prediction of '
                              f'size {pred_ids.shape} but ground truth of size {gt_ids.shape}')
-        if video != self._video:
+        if self._order.is_new_video(video, index):  # index: the frame's place in the GT
             self._flush()
             self._video = video
         self._frames.append((frame, gt_ids, gt['segments_info'], pred_ids, pred_segs))
 
     def evaluate(self, size: int) -> dict:
         self._flush()
-        if self.outfile_prefix:
-            # each process writes its frames; the main process merges them after the results
-            # are collected (a synchronisation point), so pred.json holds every video
-            os.makedirs(self.outfile_prefix, exist_ok=True)
-            with open(self._part_path(get_rank()), 'w') as f:
-                json.dump(self._pred_json, f)
-            self._pred_json = {}
+        self._order.reset()
+        # every process's predicted frames, gathered before the results are: the main
+        # process writes one pred.json holding every video (no shared filesystem needed)
+        parts = all_gather_object(self._pred_json) if self.outfile_prefix else []
+        self._pred_json = {}
         metrics = super().evaluate(size)
         if self.outfile_prefix and get_rank() == 0:
-            self._merge_prediction_parts(get_world_size())
+            self._write_pred_json(parts)
         return metrics
 
-    def _part_path(self, rank: int) -> str:
-        return osp.join(self.outfile_prefix, f'pred.rank{rank}.json')
-
-    def _merge_prediction_parts(self, world_size: int) -> None:
-        """``pred.json`` from the processes' parts: frames of a video joined, ordered by name,
-        duplicates (the sampler's padding) dropped; the parts are removed."""
+    def _write_pred_json(self, parts: List[Dict[str, list]]) -> None:
+        """``pred.json`` from the processes' frames: frames of a video joined and ordered by
+        name, duplicates (the sampler's padding) dropped."""
         videos: Dict[str, Dict[str, dict]] = {}
-        for rank in range(world_size):
-            with open(self._part_path(rank)) as f:
-                for video, frames in json.load(f).items():
-                    for frame in frames:
-                        videos.setdefault(video, {})[frame['image_id']] = frame
-            os.remove(self._part_path(rank))
+        for part in parts:
+            for video, frames in part.items():
+                for frame in frames:
+                    videos.setdefault(video, {})[frame['image_id']] = frame
+        os.makedirs(self.outfile_prefix, exist_ok=True)
         with open(osp.join(self.outfile_prefix, 'pred.json'), 'w') as f:
             json.dump(dict(annotations=[
                 dict(video_id=v, annotations=[frames[k] for k in sorted(frames)])

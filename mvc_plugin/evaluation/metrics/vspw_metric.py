@@ -12,7 +12,7 @@ from mmseg.registry import METRICS
 from PIL import Image
 
 from ..functional.vspw_eval import VSPWEvaluator, score_video
-from .video_samples import video_frames
+from .video_samples import FrameOrder, video_frames
 
 __all__ = ['VSPWMetric']
 
@@ -68,6 +68,7 @@ class VSPWMetric(BaseMetric):
         VSPWEvaluator(**self._evaluator_args)  # validates the arguments now
         self._video: Optional[str] = None
         self._frames: List[tuple] = []
+        self._order = FrameOrder('VSPWMetric')
 
     def _flush(self) -> None:
         if self._video is None or not self._frames:
@@ -104,7 +105,8 @@ class VSPWMetric(BaseMetric):
             reduced = sample['gt_sem_seg']['data'][0].cpu().numpy()
             raw = np.where(reduced == 255, 0, reduced.astype(np.int64) + 1).astype(np.uint8)
         elif sample.get('seg_map_path'):
-            raw = np.array(Image.open(sample['seg_map_path']))
+            with Image.open(sample['seg_map_path']) as png:
+                raw = np.array(png)
         else:
             raise ValueError(f'VSPWMetric: frame {sample["img_path"]} has neither gt_sem_seg '
                              'nor seg_map_path (add meta_keys=("seg_map_path",) to '
@@ -112,13 +114,14 @@ class VSPWMetric(BaseMetric):
         if raw.shape != pred.shape:
             raise ValueError(f'VSPWMetric: video {video!r} frame {frame!r}: prediction of size '
                              f'{pred.shape} but ground truth of size {raw.shape}')
-        if video != self._video:
+        if self._order.is_new_video(video, frame):
             self._flush()
             self._video = video
         self._frames.append((frame, raw, pred))
 
     def evaluate(self, size: int) -> dict:
         self._flush()
+        self._order.reset()
         return super().evaluate(size)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:

@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import torch
 from mmengine.config import ConfigDict
 from mmengine.model import BaseModel
+from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmdet.registry import MODELS
@@ -251,14 +252,17 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
 
     def _set_segmentation(self, frame, class_probs: Tensor, mask_logits: Tensor,
                           rescale: bool) -> None:
-        """``pred_sem_seg`` (VSS) or ``pred_panoptic_seg`` (VPS) of one frame."""
+        """``pred_sem_seg`` (VSS) or ``pred_panoptic_seg`` (VPS) of one frame, kept as int32
+        on the CPU (as mmdet's fusion head's dtype) so a long video's maps do not pile up on the
+        accelerator."""
         if self.task == 'vss':
-            frame.pred_sem_seg = semantic_from_objects(class_probs, mask_logits,
-                                                       frame.metainfo, rescale)
+            pred = semantic_from_objects(class_probs, mask_logits, frame.metainfo, rescale)
+            frame.pred_sem_seg = PixelData(data=pred.data.to(torch.int32).cpu())
         else:
-            frame.pred_panoptic_seg = panoptic_from_objects(
+            pred = panoptic_from_objects(
                 class_probs, mask_logits, frame.metainfo, self.num_thing_classes,
                 self.test_cfg['object_mask_thr'], self.test_cfg['overlap_thr'], rescale)
+            frame.pred_panoptic_seg = PixelData(sem_seg=pred.sem_seg.to(torch.int32).cpu())
 
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[List[TrackDataSample]] = None) -> Tuple[Tensor, Tensor]:

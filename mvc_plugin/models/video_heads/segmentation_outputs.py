@@ -43,8 +43,10 @@ def semantic_from_objects(class_probs: Tensor, mask_logits: Tensor, meta: dict,
     """``pred_sem_seg`` of one frame from ``(N, K)`` object class probabilities (no-object
     excluded) and ``(N, h, w)`` mask logits."""
     masks = frame_mask_logits(mask_logits, meta, rescale).sigmoid()
-    seg_logits = torch.einsum('nk,nhw->khw', class_probs.to(masks.dtype), masks)
-    return PixelData(data=seg_logits.argmax(0)[None], seg_logits=seg_logits)
+    seg_logits = torch.einsum('nk,nhw->khw', class_probs.to(masks), masks)
+    # only the class map: K x H x W scores per frame would make a video's output grow by
+    # hundreds of MB per frame
+    return PixelData(data=seg_logits.argmax(0)[None])
 
 
 def panoptic_from_objects(class_probs: Tensor, mask_logits: Tensor, meta: dict,
