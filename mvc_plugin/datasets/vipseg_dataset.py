@@ -9,7 +9,7 @@ the format of mmdet's COCO-panoptic pipeline (``segments_info`` + thing ``instan
 its video id and frame index; labels put thing classes first, as Mask2Former expects.
 """
 import os.path as osp
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
@@ -46,9 +46,8 @@ class VIPSegDataset(CorruptFrameFallbackMixin, BaseDetDataset):
     def load_data_list(self) -> List[dict]:
         if self.data_root:
             require_dir(self.data_root, 'VIPSegDataset.data_root')
-        videos, thing, stuff = read_vipseg(self.ann_file, self.data_prefix, self._metainfo,
-                                           self.frame_check)
-        self.cat2label = self._metainfo.pop('_cat2label')
+        videos, thing, stuff, self.cat2label = read_vipseg(
+            self.ann_file, self.data_prefix, self._metainfo, self.frame_check)
         data_list = [frame for _, frames in videos for frame in frames]
         print_log(f'VIPSegDataset: {len(videos)} videos, {len(data_list)} frames, '
                   f'{len(thing)} thing + {len(stuff)} stuff classes', 'current')
@@ -56,12 +55,13 @@ class VIPSegDataset(CorruptFrameFallbackMixin, BaseDetDataset):
 
 
 def read_vipseg(ann_file: str, data_prefix: dict, metainfo: dict,
-                frame_check: str = 'header') -> Tuple[List[Tuple[str, List[dict]]], list, list]:
-    """Parse a VIPSeg panoptic JSON into ``[(video_id, [frame info, ...]), ...]``.
+                frame_check: str = 'header'
+                ) -> Tuple[List[Tuple[str, List[dict]]], list, list, Dict[int, int]]:
+    """Parse a VIPSeg panoptic JSON into ``[(video_id, [frame info, ...]), ...]``, the thing
+    and stuff class names, and the category id -> label map.
 
     ``metainfo`` gets ``classes`` (things first, then stuff), ``thing_classes`` and
-    ``stuff_classes`` unless it already has ``classes``, and ``_cat2label`` (category id ->
-    label) for the caller to pop. Each frame info is mmdet's COCO-panoptic form (``img_path``,
+    ``stuff_classes`` unless it already has ``classes``. Each frame info is mmdet's COCO-panoptic form (``img_path``,
     ``seg_map_path``, ``segments_info`` with ``id``, ``category``, ``is_thing``, ``iscrowd``, thing
     ``instances``) plus ``video_id``, ``frame_id``, ``video_length``. All problems are raised
     together as one :class:`DatasetError`.
@@ -79,7 +79,6 @@ def read_vipseg(ann_file: str, data_prefix: dict, metainfo: dict,
     name_to_cat = {c['name']: c for c in cats}
     cat2label = {name_to_cat[n]['id']: i for i, n in enumerate(metainfo['classes'])
                  if n in name_to_cat}
-    metainfo['_cat2label'] = cat2label
     is_thing = {c['id']: bool(c['isthing']) for c in cats}
 
     anns = {a.get('video_id'): a.get('annotations') for a in data['annotations']}
@@ -124,4 +123,4 @@ def read_vipseg(ann_file: str, data_prefix: dict, metainfo: dict,
     problems += check_frames(paths, frame_check)
     if problems:
         raise DatasetError(f'VIPSeg data {ann_file}', problems)
-    return videos, thing, stuff
+    return videos, thing, stuff, cat2label

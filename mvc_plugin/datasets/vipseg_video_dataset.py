@@ -38,9 +38,8 @@ class VIPSegVideoDataset(SegmentationVideoDataset):
     def read_videos(self) -> List[Tuple[str, List[dict]]]:
         if self.data_root:
             require_dir(self.data_root, 'VIPSegVideoDataset.data_root')
-        videos, thing, stuff = read_vipseg(self.ann_file, self.data_prefix, self._metainfo,
-                                           self.frame_check)
-        self.cat2label = self._metainfo.pop('_cat2label')
+        videos, thing, stuff, self.cat2label = read_vipseg(
+            self.ann_file, self.data_prefix, self._metainfo, self.frame_check)
         print_log(f'VIPSegVideoDataset: {len(videos)} videos, '
                   f'{sum(len(f) for _, f in videos)} frames, {len(thing)} thing + '
                   f'{len(stuff)} stuff classes', 'current')
