@@ -116,9 +116,9 @@ def occlusion_score(occlusion: Any, num_frames: Optional[int] = None,
 
 def add_occlusion_scores(coco_gt: COCO,
                          annotations: Sequence[Mapping]) -> None:
-    """Store ``occ_score`` on the GT tracks built by ``ytvis_eval._build``.
+    """Store ``occ_score`` on the GT tracks built by ``ytvis_inputs.build_ytvis_cocos``.
 
-    ``_build`` numbers the GT tracks 1..N in the order of ``annotations``
+    ``build_ytvis_cocos`` numbers the GT tracks 1..N in the order of ``annotations``
     (the input JSON's list), which is how they are matched here. Crowd tracks
     without a label get ``occ_score=None`` (they are ignored anyway).
     """
