@@ -6,6 +6,7 @@ outputs follow the model's ``task``: VIS tracks (here), VSS class maps and VPS p
 (:mod:`.segmentation_demo`).
 """
 import json
+import logging
 import os
 import os.path as osp
 import time
@@ -18,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 from mmengine.structures import InstanceData
@@ -118,6 +120,10 @@ def run_video_demo(config: str, checkpoint: str, source: str, out_dir: str,
         from .segmentation_demo import PanopticOutputs, SemanticOutputs
         classes, palette = _segmentation_classes(model, cfg, meta)
         if task == 'vss':
+            if score_thr is not None:
+                print_log(f'--score-thr {score_thr} is ignored for a video semantic '
+                          'segmentation model: every pixel gets a class', 'current',
+                          logging.WARNING)
             outputs = SemanticOutputs(out_dir, classes, palette)
         else:
             if score_thr is not None:
