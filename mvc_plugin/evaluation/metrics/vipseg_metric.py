@@ -2,24 +2,24 @@
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.registry import METRICS
-from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.dist import all_gather_object, get_rank
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from PIL import Image
 
 from ..functional.vipseg_eval import VIPSegEvaluator, id2rgb, rgb2id
-from .video_samples import FrameOrder, video_frames
+from .video_samples import VideoBufferMixin
 
 __all__ = ['VIPSegMetric']
 
 
 @METRICS.register_module()
-class VIPSegMetric(BaseMetric):
+class VIPSegMetric(VideoBufferMixin, BaseMetric):
     """VPQ (k = 1, 2, 4, 6, 8) and STQ of a VIPSeg split (definitions:
     :mod:`mvc_plugin.evaluation.functional.vipseg_eval`).
 
@@ -42,6 +42,8 @@ class VIPSegMetric(BaseMetric):
     """
 
     default_prefix: Optional[str] = 'vipseg'
+    whole_video_dataset = 'VIPSegVideoDataset'
+    offline_task = 'vipseg'
 
     def __init__(self, ann_file: str, seg_prefix: str, windows: Sequence[int] = (1, 2, 4, 6, 8),
                  stq_official_quirk: bool = True, format_only: bool = False,
@@ -60,9 +62,7 @@ class VIPSegMetric(BaseMetric):
         self._eval_args = dict(categories=self.categories, windows=tuple(windows),
                                stq_official_quirk=stq_official_quirk)
         VIPSegEvaluator(**self._eval_args)
-        self._video: Optional[str] = None
-        self._frames: List[tuple] = []
-        self._order = FrameOrder('VIPSegMetric')
+        self._init_buffer()
         self._pred_json: Dict[str, list] = {}
 
     def _label_to_category(self) -> List[int]:
@@ -92,27 +92,10 @@ class VIPSegMetric(BaseMetric):
             segments.append(dict(id=seg_id, category_id=cat_of[label], iscrowd=0))
         return ids, segments
 
-    def _flush(self) -> None:
-        if self._video is None or not self._frames:
-            return
-        evaluator = VIPSegEvaluator(**self._eval_args)
-        names, gts, gt_segs, preds, pred_segs = zip(*self._frames)
-        self.results.append(evaluator.video_stats(self._video, gts, gt_segs, preds, pred_segs))
-        self._video, self._frames = None, []
-
-    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        for sample in data_samples:
-            if 'video_data_samples' in sample:  # a whole video (VIPSegVideoDataset, test mode)
-                self._flush()
-                for frame in video_frames(sample):
-                    self._add_frame(frame)
-                self._flush()
-                continue
-            if get_world_size() > 1 and not self.format_only:
-                raise RuntimeError('VIPSegMetric needs whole videos in one process; test on '
-                                   'whole videos (VIPSegVideoDataset), or use format_only=True '
-                                   'and tools/eval_offline.py vipseg')
-            self._add_frame(sample)
+    def _score_video(self, video: str, frames: list) -> Any:
+        names, gts, gt_segs, preds, pred_segs = zip(*frames)
+        return VIPSegEvaluator(**self._eval_args).video_stats(video, gts, gt_segs, preds,
+                                                              pred_segs)
 
     def _add_frame(self, sample: dict) -> None:
         video = osp.basename(osp.dirname(sample['img_path']))
@@ -136,14 +119,11 @@ class VIPSegMetric(BaseMetric):
         if gt_ids.shape != pred_ids.shape:
             raise ValueError(f'VIPSegMetric: video {video!r} frame {frame!r}: prediction of '
                              f'size {pred_ids.shape} but ground truth of size {gt_ids.shape}')
-        if self._order.is_new_video(video, index):  # index: the frame's place in the GT
-            self._flush()
-            self._video = video
-        self._frames.append((frame, gt_ids, gt['segments_info'], pred_ids, pred_segs))
+        # position: the frame's place in the GT
+        self._buffer(video, index, (frame, gt_ids, gt['segments_info'], pred_ids, pred_segs))
 
     def evaluate(self, size: int) -> dict:
-        self._flush()
-        self._order.reset()
+        self._finish_videos()
         # every process's predicted frames, gathered before the results are: the main
         # process writes one pred.json holding every video (no shared filesystem needed)
         parts = all_gather_object(self._pred_json) if self.outfile_prefix else []

@@ -1,10 +1,9 @@
 """``VSPWMetric``: VSPW mIoU and video consistency (VC8 / VC16) inside mmseg's test loop."""
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
-from mmengine.dist import get_world_size
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmdet.registry import METRICS as MMDET_METRICS
@@ -12,7 +11,7 @@ from mmseg.registry import METRICS
 from PIL import Image
 
 from ..functional.vspw_eval import VSPWEvaluator, score_video
-from .video_samples import FrameOrder, video_frames
+from .video_samples import VideoBufferMixin
 
 __all__ = ['VSPWMetric']
 
@@ -25,7 +24,7 @@ def _video_and_frame(img_path: str) -> tuple:
 
 @MMDET_METRICS.register_module()
 @METRICS.register_module()
-class VSPWMetric(BaseMetric):
+class VSPWMetric(VideoBufferMixin, BaseMetric):
     """mIoU over all frames and VC_n over windows of n consecutive frames (official VSPW
     definitions; see :mod:`mvc_plugin.evaluation.functional.vspw_eval`).
 
@@ -52,6 +51,8 @@ class VSPWMetric(BaseMetric):
     """
 
     default_prefix: Optional[str] = 'vspw'
+    whole_video_dataset = 'VSPWVideoDataset'
+    offline_task = 'vspw'
 
     def __init__(self, num_classes: int = 124, miou_classes: str = 'gt',
                  vc_windows: Sequence[int] = (8, 16), format_only: bool = False,
@@ -66,32 +67,12 @@ class VSPWMetric(BaseMetric):
         self._evaluator_args = dict(num_classes=num_classes, miou_classes=miou_classes,
                                     vc_windows=self.vc_windows)
         VSPWEvaluator(**self._evaluator_args)  # validates the arguments now
-        self._video: Optional[str] = None
-        self._frames: List[tuple] = []
-        self._order = FrameOrder('VSPWMetric')
+        self._init_buffer()
 
-    def _flush(self) -> None:
-        if self._video is None or not self._frames:
-            return
-        names, gts, preds = zip(*self._frames)
-        self.results.append(score_video(self._video, gts, preds, len(names), self.num_classes,
-                                        self.vc_windows, frame_names=names))
-        self._video, self._frames = None, []
-
-    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        for sample in data_samples:
-            if 'video_data_samples' in sample:  # a whole video (VSPWVideoDataset, test mode)
-                self._flush()
-                for frame in video_frames(sample):
-                    self._add_frame(frame)
-                self._flush()
-                continue
-            if get_world_size() > 1 and not self.format_only:
-                raise RuntimeError('VSPWMetric cannot compute VC in distributed evaluation of '
-                                   'single frames (frames of a video are split across ranks); '
-                                   'test on whole videos (VSPWVideoDataset), or use '
-                                   'format_only=True and tools/eval_offline.py vspw')
-            self._add_frame(sample)
+    def _score_video(self, video: str, frames: list) -> Any:
+        names, gts, preds = zip(*frames)
+        return score_video(video, gts, preds, len(names), self.num_classes, self.vc_windows,
+                           frame_names=names)
 
     def _add_frame(self, sample: dict) -> None:
         video, frame = _video_and_frame(sample['img_path'])
@@ -114,14 +95,10 @@ class VSPWMetric(BaseMetric):
         if raw.shape != pred.shape:
             raise ValueError(f'VSPWMetric: video {video!r} frame {frame!r}: prediction of size '
                              f'{pred.shape} but ground truth of size {raw.shape}')
-        if self._order.is_new_video(video, frame):
-            self._flush()
-            self._video = video
-        self._frames.append((frame, raw, pred))
+        self._buffer(video, frame, (frame, raw, pred))
 
     def evaluate(self, size: int) -> dict:
-        self._flush()
-        self._order.reset()
+        self._finish_videos()
         return super().evaluate(size)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
