@@ -12,7 +12,7 @@ from typing import List, Tuple
 from mmdet.datasets import BaseVideoDataset
 
 from .corrupt_frames import CorruptFrameFallbackMixin
-from .validation import FRAME_CHECKS
+from .validation import frame_check_level
 
 __all__ = ['SegmentationVideoDataset']
 
@@ -27,9 +27,7 @@ class SegmentationVideoDataset(CorruptFrameFallbackMixin, BaseVideoDataset):
     """
 
     def __init__(self, *args, frame_check: str = 'header', **kwargs) -> None:
-        if frame_check not in FRAME_CHECKS:
-            raise ValueError(f'frame_check must be one of {FRAME_CHECKS}, got {frame_check!r}')
-        self.frame_check = frame_check
+        self.frame_check = frame_check_level(frame_check)
         super().__init__(*args, **kwargs)
 
     def read_videos(self) -> List[Tuple[str, List[dict]]]:

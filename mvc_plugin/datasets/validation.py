@@ -12,7 +12,8 @@ from .problems import Problem
 from .rle_validation import rle_problem
 
 __all__ = [
-    'DatasetError', 'FRAME_CHECKS', 'check_frame_file', 'check_frames', 'load_json_file',
+    'DatasetError', 'FRAME_CHECKS', 'check_frame_file', 'check_frames', 'frame_check_level',
+    'load_json_file',
     'require_dir', 'check_ytvis_json'
 ]
 
@@ -56,6 +57,14 @@ def load_json_file(path: str, what: str) -> dict:
     if not isinstance(data, dict):
         raise DatasetError(what, [f'{path}: expected a JSON object, got {type(data).__name__}'])
     return data
+
+
+def frame_check_level(level: str) -> str:
+    """``level`` if it is one of :data:`FRAME_CHECKS`, else a ``ValueError`` (dataset argument
+    ``frame_check``)."""
+    if level not in FRAME_CHECKS:
+        raise ValueError(f'frame_check must be one of {FRAME_CHECKS}, got {level!r}')
+    return level
 
 
 def check_frame_file(path: str, level: str = 'header') -> Optional[str]:

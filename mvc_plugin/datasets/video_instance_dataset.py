@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 from pycocotools import mask as mask_utils
 
 from .corrupt_frames import CorruptFrameFallbackMixin
-from .validation import (FRAME_CHECKS, DatasetError, check_frames, check_ytvis_json,
+from .validation import (DatasetError, check_frames, check_ytvis_json, frame_check_level,
                          load_json_file, require_dir)
 
 __all__ = ['VideoInstanceDataset']
@@ -36,10 +36,8 @@ class VideoInstanceDataset(CorruptFrameFallbackMixin, BaseVideoDataset):
 
     def __init__(self, *args, dataset_version: Optional[str] = None,
                  frame_check: str = 'header', **kwargs) -> None:
-        if frame_check not in FRAME_CHECKS:
-            raise ValueError(f'frame_check must be one of {FRAME_CHECKS}, got {frame_check!r}')
         self.dataset_version = dataset_version
-        self.frame_check = frame_check
+        self.frame_check = frame_check_level(frame_check)
         if dataset_version is not None:
             # mmdet's classmethod sets METAINFO on the class it is called on: call it on a
             # throwaway subclass so mmdet's own YouTubeVISDataset is left untouched

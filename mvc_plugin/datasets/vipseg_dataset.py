@@ -17,7 +17,8 @@ from mmengine.logging import print_log
 
 from .corrupt_frames import CorruptFrameFallbackMixin
 from .checks.vipseg import check_vipseg_json
-from .validation import FRAME_CHECKS, DatasetError, check_frames, load_json_file, require_dir
+from .validation import (DatasetError, check_frames, frame_check_level, load_json_file,
+                         require_dir)
 from .vipseg_layout import default_image_folder, frame_image_path
 
 __all__ = ['VIPSegDataset', 'read_vipseg']
@@ -36,9 +37,7 @@ class VIPSegDataset(CorruptFrameFallbackMixin, BaseDetDataset):
     """
 
     def __init__(self, *args, frame_check: str = 'header', **kwargs) -> None:
-        if frame_check not in FRAME_CHECKS:
-            raise ValueError(f'frame_check must be one of {FRAME_CHECKS}, got {frame_check!r}')
-        self.frame_check = frame_check
+        self.frame_check = frame_check_level(frame_check)
         kwargs.setdefault('data_prefix', dict(img=default_image_folder(kwargs.get('data_root')),
                                               seg='panomasksRGB'))
         super().__init__(*args, **kwargs)

@@ -15,9 +15,9 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from .corrupt_frames import CorruptFrameFallbackMixin
-from .validation import FRAME_CHECKS, DatasetError, check_frames, require_dir
+from .validation import DatasetError, check_frames, frame_check_level, require_dir
 
-__all__ = ['VSPWDataset', 'read_vspw_split']
+__all__ = ['VSPWDataset', 'read_vspw_classes', 'read_vspw_split']
 
 IMG_EXTS = ('.jpg', '.jpeg', '.png')
 
@@ -41,30 +41,17 @@ class VSPWDataset(CorruptFrameFallbackMixin, BaseSegDataset):
                  frame_check: str = 'header', reduce_zero_label: bool = True,
                  metainfo: Optional[dict] = None, data_root: Optional[str] = None,
                  data_prefix: Optional[dict] = None, **kwargs) -> None:
-        if frame_check not in FRAME_CHECKS:
-            raise ValueError(f'frame_check must be one of {FRAME_CHECKS}, got {frame_check!r}')
         self.split = split
-        self.frame_check = frame_check
+        self.frame_check = frame_check_level(frame_check)
         if data_root:
             require_dir(data_root, 'VSPWDataset.data_root')
         metainfo = dict(metainfo or {})
         if metainfo.get('classes') is None and label_map_file:
-            metainfo['classes'] = self._classes_from_json(osp.join(data_root or '',
+            metainfo['classes'] = read_vspw_classes(osp.join(data_root or '',
                                                                    label_map_file))
         super().__init__(metainfo=metainfo, data_root=data_root,
                          data_prefix=data_prefix or dict(img_path='data'),
                          reduce_zero_label=reduce_zero_label, **kwargs)
-
-    @staticmethod
-    def _classes_from_json(path: str) -> tuple:
-        if not osp.isfile(path):
-            raise DatasetError('VSPW class list not found',
-                               [f'{path}: no such file (expected the release\'s '
-                                f'label_num_dic_final.json, or give metainfo=dict(classes=...))'])
-        with open(path) as f:
-            mapping = json.load(f)
-        by_label = sorted((int(v), k) for k, v in mapping.items() if 0 < int(v) < 255)
-        return tuple(name for _, name in by_label)
 
     def load_data_list(self) -> List[dict]:
         split_path = osp.join(self.data_root or '', self.split)
@@ -110,3 +97,16 @@ def read_vspw_split(root: str, split_path: str,
     if problems:
         raise DatasetError(f'VSPW data under {root} ({split_path})', problems)
     return videos
+
+
+def read_vspw_classes(path: str) -> tuple:
+    """Class names ordered by raw label (1..124) from the release's ``label_num_dic_final.json``
+    (labels 0 "others" and 255 are not classes)."""
+    if not osp.isfile(path):
+        raise DatasetError('VSPW class list not found',
+                           [f'{path}: no such file (expected the release\'s '
+                            f'label_num_dic_final.json, or give metainfo=dict(classes=...))'])
+    with open(path) as f:
+        mapping = json.load(f)
+    by_label = sorted((int(v), k) for k, v in mapping.items() if 0 < int(v) < 255)
+    return tuple(name for _, name in by_label)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from .segmentation_video_dataset import SegmentationVideoDataset
 from .validation import require_dir
-from .vspw_dataset import VSPWDataset, read_vspw_split
+from .vspw_dataset import read_vspw_classes, read_vspw_split
 
 __all__ = ['VSPWVideoDataset']
 
@@ -40,7 +40,7 @@ class VSPWVideoDataset(SegmentationVideoDataset):
             require_dir(data_root, 'VSPWVideoDataset.data_root')
         metainfo = dict(metainfo or {})
         if metainfo.get('classes') is None and label_map_file:
-            metainfo['classes'] = VSPWDataset._classes_from_json(
+            metainfo['classes'] = read_vspw_classes(
                 osp.join(data_root or '', label_map_file))
         super().__init__(metainfo=metainfo, data_root=data_root,
                          data_prefix=data_prefix or dict(img_path='data'), **kwargs)
