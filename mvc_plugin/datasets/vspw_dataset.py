@@ -47,8 +47,7 @@ class VSPWDataset(CorruptFrameFallbackMixin, BaseSegDataset):
             require_dir(data_root, 'VSPWDataset.data_root')
         metainfo = dict(metainfo or {})
         if metainfo.get('classes') is None and label_map_file:
-            metainfo['classes'] = read_vspw_classes(osp.join(data_root or '',
-                                                                   label_map_file))
+            metainfo['classes'] = read_vspw_classes(osp.join(data_root or '', label_map_file))
         super().__init__(metainfo=metainfo, data_root=data_root,
                          data_prefix=data_prefix or dict(img_path='data'),
                          reduce_zero_label=reduce_zero_label, **kwargs)
