@@ -81,15 +81,12 @@ class VIPSegMetric(VideoBufferMixin, BaseMetric):
         """mmdet panoptic map -> (segment id map, segments_info)."""
         cat_of = self._label_to_category()
         void = len(cat_of)
-        ids = np.zeros(pan.shape, np.int64)
-        segments = []
-        for value in np.unique(pan):
-            label = int(value % INSTANCE_OFFSET)
-            if label == void:
-                continue
-            seg_id = int(value) + 1
-            ids[pan == value] = seg_id
-            segments.append(dict(id=seg_id, category_id=cat_of[label], iscrowd=0))
+        values, inverse = np.unique(pan, return_inverse=True)
+        labels = values % INSTANCE_OFFSET
+        seg_ids = np.where(labels == void, 0, values.astype(np.int64) + 1)
+        ids = seg_ids[inverse].reshape(pan.shape)  # one pass, not one per segment
+        segments = [dict(id=int(i), category_id=cat_of[int(label)], iscrowd=0)
+                    for i, label in zip(seg_ids, labels) if label != void]
         return ids, segments
 
     def _score_video(self, video: str, frames: list) -> Any:
