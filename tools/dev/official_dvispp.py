@@ -1,0 +1,129 @@
+"""Import the official DVIS++ modules from a checkout, with the few detectron2 / fvcore /
+einops imports they need replaced by minimal stand-ins (development use only).
+
+Nothing of the official code is copied: the modules are imported from ``ROOT/DVIS_Plus`` at run
+time. Only the files holding the decoder, tracker, noiser and refiner are imported (no package
+``__init__``), and the official inference methods are compiled from
+``dvis_Plus/meta_architecture.py`` as plain functions (their module needs all of detectron2).
+"""
+import ast
+import importlib
+import os.path as osp
+import sys
+import types
+from typing import Callable, Dict
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ['OfficialDVISPlus', 'load_official']
+
+REQUIRED = ('dvis_Plus/tracker.py', 'dvis_Plus/refiner.py', 'dvis_Plus/noiser.py',
+            'dvis_Plus/video_mask2former_transformer_decoder.py', 'dvis_Plus/meta_architecture.py',
+            'mask2former_video/modeling/transformer_decoder/'
+            'video_mask2former_transformer_decoder.py',
+            'mask2former/modeling/transformer_decoder/maskformer_transformer_decoder.py',
+            'mask2former/modeling/transformer_decoder/position_encoding.py')
+PACKAGES = ('mask2former', 'mask2former.modeling', 'mask2former.modeling.transformer_decoder',
+            'mask2former_video', 'mask2former_video.modeling',
+            'mask2former_video.modeling.transformer_decoder', 'dvis_Plus')
+INFERENCE = ('post_processing', 'inference_video_vis', 'inference_video_vss',
+             'inference_video_vps')
+
+
+class OfficialDVISPlus(types.SimpleNamespace):
+    """``decoder_cls``, ``tracker_cls``, ``refiner_cls`` and ``inference`` functions."""
+
+
+def _module(name: str, **attrs) -> types.ModuleType:
+    mod = types.ModuleType(name)
+    mod.__dict__.update(attrs)
+    sys.modules[name] = mod
+    return mod
+
+
+def _rearrange(x: torch.Tensor, pattern: str, t: int) -> torch.Tensor:
+    """The three einops patterns the official decoder uses."""
+    if pattern == '(b t) q h w -> b q t h w':
+        return x.unflatten(0, (-1, t)).transpose(1, 2)
+    if pattern == '(b t) q c -> b t q c':
+        return x.unflatten(0, (-1, t))
+    if pattern == 'q (b t) c -> b c t q':
+        return x.unflatten(1, (-1, t)).permute(1, 3, 2, 0)
+    raise NotImplementedError(f'einops stand-in: pattern {pattern!r}')
+
+
+class _Registry:
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def register(self, obj=None):
+        return obj if obj is not None else (lambda o: o)
+
+
+class _Conv2d(nn.Conv2d):
+    """detectron2's Conv2d without norm / activation (all the decoder uses)."""
+
+    def __init__(self, *args, norm=None, activation=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+
+
+def _c2_xavier_fill(module: nn.Module) -> None:
+    nn.init.kaiming_uniform_(module.weight, a=1)
+    if module.bias is not None:
+        nn.init.constant_(module.bias, 0)
+
+
+def _install_stand_ins() -> None:
+    _module('detectron2')
+    _module('detectron2.config', configurable=lambda f: f)
+    _module('detectron2.layers', Conv2d=_Conv2d)
+    _module('detectron2.utils')
+    _module('detectron2.utils.registry', Registry=_Registry)
+    _module('fvcore')
+    _module('fvcore.nn')
+    weight_init = _module('fvcore.nn.weight_init', c2_xavier_fill=_c2_xavier_fill)
+    sys.modules['fvcore.nn'].weight_init = weight_init
+    if 'einops' not in sys.modules:
+        try:
+            import einops  # noqa: F401
+        except ImportError:
+            _module('einops', rearrange=_rearrange)
+
+
+def _inference_functions(path: str) -> Dict[str, Callable]:
+    tree = ast.parse(open(path, encoding='utf-8').read(), filename=path)
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef)
+               and n.name == 'DVIS_Plus_online')
+    funcs = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name in INFERENCE]
+    missing = set(INFERENCE) - {f.name for f in funcs}
+    if missing:
+        raise SystemExit(f'{path}: DVIS_Plus_online lacks {sorted(missing)}')
+    namespace = dict(torch=torch, F=F, nn=nn)
+    exec(compile(ast.Module(body=funcs, type_ignores=[]), path, 'exec'), namespace)
+    return {name: namespace[name] for name in INFERENCE}
+
+
+def load_official(root: str) -> OfficialDVISPlus:
+    """Import the official modules from ``root`` (the repository root holding ``DVIS_Plus/``).
+
+    Exits with a message naming the missing files when ``root`` is not such a checkout.
+    """
+    base = osp.join(osp.abspath(root), 'DVIS_Plus')
+    missing = [f for f in REQUIRED if not osp.isfile(osp.join(base, f))]
+    if missing:
+        raise SystemExit(f'--official-root {root}: expected the DVIS_Plus repository root '
+                         f'(holding DVIS_Plus/), missing: ' + ', '.join(
+                             osp.join('DVIS_Plus', f) for f in missing))
+    _install_stand_ins()
+    for name in PACKAGES:
+        if name not in sys.modules or not hasattr(sys.modules[name], '__path__'):
+            _module(name, __path__=[osp.join(base, *name.split('.'))])
+    decoder = importlib.import_module('dvis_Plus.video_mask2former_transformer_decoder')
+    return OfficialDVISPlus(
+        decoder_cls=decoder.VideoMultiScaleMaskedTransformerDecoder_dvisPlus,
+        tracker_cls=importlib.import_module('dvis_Plus.tracker').ReferringTracker_noiser,
+        refiner_cls=importlib.import_module('dvis_Plus.refiner').TemporalRefiner,
+        inference=_inference_functions(osp.join(base, 'dvis_Plus', 'meta_architecture.py')))
