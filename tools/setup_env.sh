@@ -50,7 +50,7 @@ SHARED_WHEELS=$ROOT/../shared/wheels/$WHEEL_SUBDIR
 STACK=(
   "setuptools>=77,<81" wheel "$NUMPY_PIN" "mmengine==0.10.7" "mmdet==3.3.0"
   "mmsegmentation==1.2.2" "pycocotools>=2.0.7" ftfy regex "$OPENCV_PIN"
-  matplotlib tqdm "pytest>=8" "hypothesis>=6"
+  matplotlib tqdm "pytest>=8" "hypothesis>=6" "vermin>=1.6"
   # openmim's own dependencies, minus opendatalab/openxlab which downgrade setuptools
   click colorama model-index pandas requests rich tabulate
 )

@@ -93,6 +93,7 @@ def toy_runner(work_dir, max_iters: int = 6, hooks: Optional[list] = None,
         default_hooks=dict(checkpoint=checkpoint or dict(type='CheckpointHook', interval=2,
                                                           by_epoch=False),
                            logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=[*(hooks or []), dict(type='SafeCheckpointLoadHook')], log_processor=dict(window_size=1, by_epoch=False),
+        custom_hooks=[*(hooks or []), dict(type='SafeCheckpointLoadHook')],
+        log_processor=dict(window_size=1, by_epoch=False),
         randomness=dict(seed=0), resume=resume, load_from=load_from,
         default_scope='mmengine')
