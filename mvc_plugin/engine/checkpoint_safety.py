@@ -14,6 +14,7 @@ context manager does nothing (such torch loads with ``weights_only=False`` by de
 """
 import _compat_pickle
 import codecs
+import collections
 import functools
 import pickle
 import types
@@ -96,8 +97,10 @@ def _qualified(obj: Any) -> List[str]:
 def _allowed_globals() -> Dict[str, Any]:
     from torch import _weights_only_unpickler as wou
     allowed = dict(wou._get_allowed_globals())  # torch's own defaults (tensors, dtypes, ...)
-    # numpy scalars pickle their bytes as _codecs.encode(str, 'latin1'); newer torch allows it
+    # what newer torch allows by default too: numpy scalars pickle their bytes as
+    # _codecs.encode(str, 'latin1'); MultiStepLR's state holds its milestones as a Counter
     allowed.setdefault('_codecs.encode', codecs.encode)
+    allowed.setdefault('collections.Counter', collections.Counter)
     for entry in MMENGINE_CHECKPOINT_GLOBALS:
         obj, names = (entry[0], [entry[1]]) if isinstance(entry, tuple) else (entry,
                                                                               _qualified(entry))
