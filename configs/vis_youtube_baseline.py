@@ -41,12 +41,12 @@ val_evaluator = dict(
     _delete_=True,
     type='VideoInstanceMetric',
     format_only=True,
-    outfile_prefix=None)  # tools/train.py and tools/test.py fill in <work_dir>/results/...
+    outfile_prefix=None)  # None: into the run's work dir (docs/metrics.md), under any Runner
 test_evaluator = val_evaluator
 
 # NaNLossGuardHook: a NaN/inf loss stops the run before it reaches the weights or a checkpoint;
 # RNGStateHook: --resume continues with the random streams of an uninterrupted run;
 # AtomicCheckpointHook: a kill never leaves a half-written checkpoint (docs/reliability.md).
 custom_hooks = [dict(type='ProgressBarHook'), dict(type='NaNLossGuardHook'),
-                dict(type='RNGStateHook')]
+                dict(type='RNGStateHook'), dict(type='SafeCheckpointLoadHook')]
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

@@ -56,5 +56,5 @@ test_evaluator = val_evaluator
 # RNGStateHook: --resume continues with the random streams of an uninterrupted run;
 # AtomicCheckpointHook: a kill never leaves a half-written checkpoint (docs/reliability.md).
 custom_hooks = [dict(type='ProgressBarHook'), dict(type='NaNLossGuardHook'),
-                dict(type='RNGStateHook')]
+                dict(type='RNGStateHook'), dict(type='SafeCheckpointLoadHook')]
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

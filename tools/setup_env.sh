@@ -1,29 +1,56 @@
 #!/usr/bin/env bash
-# Create or update the project's virtual environment (.venv/ in the repo root) with the pinned
-# OpenMMLab stack. Idempotent: a second run only checks stamps and takes seconds.
+# Create or update a virtual environment with one pinned OpenMMLab stack (a "profile").
+# Idempotent: a second run only checks stamps and takes seconds.
+#
+# Profiles (MVC_PROFILE):
+#   main     (default) torch 2.13.0+cpu, numpy 2, mmcv 2.1.0 -> <repo>/.venv
+#   torch21  the compatibility profile users typically have: torch 2.1.2, numpy 1.26.4,
+#            mmcv 2.1.0 built for torch 2.1, opencv < 4.11 -> <repo>/.venv-torch21
+# Both: mmengine 0.10.7, mmdet 3.3.0, mmsegmentation 1.2.2.
 #
 # Environment knobs:
+#   MVC_PROFILE       main | torch21 (default: main)
 #   PYTHON            interpreter used to create the venv (default: python3, must be 3.11)
-#   MVC_VENV          venv location (default: <repo>/.venv)
+#   MVC_VENV          venv location (default: <repo>/.venv, <repo>/.venv-torch21 for torch21)
 #   MVC_WHEEL_CACHE   where a locally built mmcv wheel is cached (default: ~/.cache/mvc_plugin/wheels)
 #   TORCH_CPU_INDEX   index serving CPU-only torch wheels, used only when torch==2.13.0+cpu is not
 #                     found through pip's normal configuration
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VENV=${MVC_VENV:-$ROOT/.venv}
+PROFILE=${MVC_PROFILE:-main}
 PYTHON=${PYTHON:-python3}
-CACHE=${MVC_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvc_plugin/wheels}
-SHARED_WHEELS=$ROOT/../shared/wheels
 TORCH_CPU_INDEX=${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}
-
-TORCH_PIN="torch==2.13.0+cpu"
 MMCV_PIN="mmcv==2.1.0"
-# Everything but torch and mmcv; the pins mirror setup.cfg (see shared notes on the stack).
+
+case "$PROFILE" in
+  main)
+    VENV=${MVC_VENV:-$ROOT/.venv}
+    TORCH_PIN="torch==2.13.0+cpu"
+    TORCH_VERSION="2.13.0+cpu"      # what torch.__version__ must read
+    NUMPY_PIN="numpy>=2,<3"
+    OPENCV_PIN="opencv-python-headless"
+    WHEEL_SUBDIR=""                  # ../shared/wheels/ (and the cache) hold the torch 2.13 build
+    ;;
+  torch21)
+    VENV=${MVC_VENV:-$ROOT/.venv-torch21}
+    # The PyPI wheel (2.1.2+cu121, pulls the nvidia-* wheels, ~2.5 GB; runs on CPU).
+    TORCH_PIN="torch==2.1.2"
+    TORCH_VERSION="2.1.2"            # any local variant (+cu121, +cpu) passes
+    NUMPY_PIN="numpy==1.26.4"
+    OPENCV_PIN="opencv-python-headless<4.11"   # 4.11+ / 5.x require numpy 2
+    WHEEL_SUBDIR="torch2.1/"
+    ;;
+  *) printf '[setup_env] ERROR: unknown MVC_PROFILE=%s (main | torch21)\n' "$PROFILE" >&2; exit 1 ;;
+esac
+CACHE=${MVC_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvc_plugin/wheels}/$WHEEL_SUBDIR
+SHARED_WHEELS=$ROOT/../shared/wheels/$WHEEL_SUBDIR
+
+# Everything but torch and mmcv; the exact pins of each tested stack (setup.cfg holds ranges).
 STACK=(
-  "setuptools>=77,<81" wheel "numpy>=2,<3" "mmengine==0.10.7" "mmdet==3.3.0"
-  "mmsegmentation==1.2.2" "pycocotools>=2.0.7" ftfy regex opencv-python-headless
-  matplotlib tqdm "pytest>=8" "hypothesis>=6"
+  "setuptools>=77,<81" wheel "$NUMPY_PIN" "mmengine==0.10.7" "mmdet==3.3.0"
+  "mmsegmentation==1.2.2" "pycocotools>=2.0.7" ftfy regex "$OPENCV_PIN"
+  matplotlib tqdm "pytest>=8" "hypothesis>=6" "vermin>=1.6"
   # openmim's own dependencies, minus opendatalab/openxlab which downgrade setuptools
   click colorama model-index pandas requests rich tabulate
 )
@@ -43,15 +70,15 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 
 # Constraints keep every later install from replacing torch with a CUDA build.
 CONSTRAINTS="$VENV/mvc-constraints.txt"
-printf '%s\n' "$TORCH_PIN" "setuptools>=77,<81" > "$CONSTRAINTS"
+printf '%s\n' "$TORCH_PIN" "$NUMPY_PIN" "setuptools>=77,<81" > "$CONSTRAINTS"
 
-stack_hash=$(printf '%s\n' "$TORCH_PIN" "$MMCV_PIN" "${STACK[@]}" | sha256sum | cut -c1-16)
+stack_hash=$(printf '%s\n' "$PROFILE" "$TORCH_PIN" "$MMCV_PIN" "${STACK[@]}" | sha256sum | cut -c1-16)
 STACK_STAMP="$VENV/.stack-$stack_hash"
 
 if [ ! -f "$STACK_STAMP" ]; then
-  log "installing the pinned stack into $VENV (first time: ~2 min with a cached mmcv wheel)"
+  log "installing the pinned $PROFILE stack into $VENV (first time: ~2 min with a cached mmcv wheel)"
   "${PIP[@]}" install -q "setuptools>=77,<81" wheel
-  if ! "$PY" -c 'import torch, sys; sys.exit(torch.__version__ != "2.13.0+cpu")' 2>/dev/null; then
+  if ! "$PY" -c "import torch, sys; v = torch.__version__; sys.exit(not (v == '$TORCH_VERSION' or v.startswith('$TORCH_VERSION+')))" 2>/dev/null; then
     "${PIP[@]}" install -q "$TORCH_PIN" \
       || "${PIP[@]}" install -q "$TORCH_PIN" --index-url "$TORCH_CPU_INDEX" \
       || die "could not install $TORCH_PIN (tried pip's configured sources and $TORCH_CPU_INDEX)"
@@ -74,10 +101,14 @@ if [ ! -f "$STACK_STAMP" ]; then
     log "installing $wheel"
     "${PIP[@]}" install -q -c "$CONSTRAINTS" "$wheel"
   fi
-  "$PY" - <<'PY' || die "the installed stack does not import; see the error above"
+  MVC_TORCH_VERSION="$TORCH_VERSION" MVC_PROFILE="$PROFILE" "$PY" - <<'PY' \
+    || die "the installed stack does not import; see the error above"
+import os
 import torch, mmcv, mmcv.ops, mmengine, mmdet, mmseg, pycocotools
-assert torch.__version__ == '2.13.0+cpu', torch.__version__
-assert not torch.version.cuda, 'a CUDA build of torch was installed'
+want = os.environ['MVC_TORCH_VERSION']  # exact, or a local variant of it (2.1.2+cu121)
+assert torch.__version__ == want or torch.__version__.startswith(want + '+'), torch.__version__
+if os.environ['MVC_PROFILE'] == 'main':
+    assert not torch.version.cuda, 'a CUDA build of torch was installed'
 import mmdet.models, mmseg.models  # needs mmcv._ext, ftfy, regex
 print('[setup_env] stack ok: torch', torch.__version__, '| mmcv', mmcv.__version__,
       '| mmdet', mmdet.__version__, '| mmseg', mmseg.__version__)
@@ -101,4 +132,4 @@ if [ "$(cat "$PKG_STAMP" 2>/dev/null)" != "$pkg_hash" ]; then
   rm -rf "$ROOT/build" "$ROOT"/*.egg-info
   echo "$pkg_hash" > "$PKG_STAMP"
 fi
-log "ready: $VENV"
+log "ready: $VENV ($PROFILE profile)"

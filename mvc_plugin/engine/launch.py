@@ -7,7 +7,7 @@ from mmengine.config import Config, DictAction
 
 from .cpu_distributed import prepare_cpu_distributed
 
-__all__ = ['add_common_args', 'load_config', 'fill_output_paths']
+__all__ = ['add_common_args', 'add_safe_checkpoint_hook', 'load_config', 'fill_output_paths']
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,16 @@ def load_config(config: str, work_dir: Optional[str], cfg_options: Optional[dict
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
     fill_output_paths(cfg)
+    add_safe_checkpoint_hook(cfg)
     return cfg
+
+
+def add_safe_checkpoint_hook(cfg: Config) -> None:
+    """Add :class:`SafeCheckpointLoadHook` unless the config has it, so ``load_from`` / resume
+    checkpoints written by mmengine load weights-only on any torch (scoped to the loading)."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(isinstance(h, dict) and h.get('type') == 'SafeCheckpointLoadHook' for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='SafeCheckpointLoadHook')]
 
 
 def fill_output_paths(cfg: Config) -> None:

@@ -4,7 +4,9 @@ torch's weights-only unpickler refuses a global that is not allow-listed with a 
 message. A checkpoint from an untrusted source that carries code (``os.system``, any class with
 a ``__reduce__``) is refused here with :class:`UnsafeCheckpointError`, which names the file and
 the offending global and says what to do. The allow-list is torch's defaults plus
-:data:`MMENGINE_CHECKPOINT_GLOBALS` (what mmengine's own checkpoints need).
+:data:`MMENGINE_CHECKPOINT_GLOBALS` (what mmengine's own checkpoints need), applied for this call
+only: on torch >= 2.4 through :func:`checkpoint_globals`, on older torch (no extensible
+allow-list) through a restricted unpickler with the same list.
 """
 import os
 import pickle
@@ -13,7 +15,8 @@ from typing import Any, Optional, Union
 
 import torch
 
-from .checkpoint_safety import register_checkpoint_globals
+from .checkpoint_safety import (checkpoint_globals, has_safe_globals_api,
+                                restricted_pickle_module)
 
 __all__ = ['UnsafeCheckpointError', 'safe_load_checkpoint']
 
@@ -52,9 +55,12 @@ def safe_load_checkpoint(path: Union[str, os.PathLike], map_location: Optional[A
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
-    register_checkpoint_globals()  # idempotent; makes the function usable before import order
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        if has_safe_globals_api():
+            with checkpoint_globals():
+                return torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=False,
+                          pickle_module=restricted_pickle_module())
     except pickle.UnpicklingError as e:
         message = str(e)
         lines = [ln.strip() for ln in message.splitlines() if ln.strip()]

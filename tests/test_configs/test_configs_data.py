@@ -9,7 +9,6 @@ from mmengine.registry import DATASETS, METRICS, DefaultScope
 
 import mvc_plugin  # noqa: F401
 from mvc_plugin.datasets.synthetic import SyntheticVideoSpec, write_vipseg, write_vspw
-from mvc_plugin.engine.launch import fill_output_paths
 
 from .config_files import CONFIGS
 
@@ -51,7 +50,7 @@ def _point_at_data(cfg: Config, path: Path, roots: dict, request) -> None:
 def test_config_datasets_and_evaluators_build(path, synthetic_roots, request, tmp_path):
     cfg = Config.fromfile(str(path))
     cfg.work_dir = str(tmp_path)
-    fill_output_paths(cfg)
+    # no fill_output_paths(): evaluators must build as under a plain Runner.from_cfg
     _point_at_data(cfg, path, synthetic_roots, request)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

@@ -14,6 +14,8 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
 
+import mvc_plugin  # noqa: F401  (registers SafeCheckpointLoadHook)
+
 _names = itertools.count()
 
 
@@ -76,7 +78,8 @@ def toy_runner(work_dir, max_iters: int = 6, hooks: Optional[list] = None,
                checkpoint: Optional[dict] = None, poison: Optional[dict] = None,
                resume: bool = False, load_from: Optional[str] = None) -> Runner:
     """A Runner over a :class:`ToyModel` (same initial weights every time); ``checkpoint``
-    is the checkpoint hook config."""
+    is the checkpoint hook config. Like the shipped configs, it carries
+    ``SafeCheckpointLoadHook`` so that resuming loads weights-only on any torch."""
     torch.manual_seed(0)
     return Runner(
         model=ToyModel(poison), work_dir=str(work_dir),
@@ -90,6 +93,7 @@ def toy_runner(work_dir, max_iters: int = 6, hooks: Optional[list] = None,
         default_hooks=dict(checkpoint=checkpoint or dict(type='CheckpointHook', interval=2,
                                                           by_epoch=False),
                            logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=hooks or [], log_processor=dict(window_size=1, by_epoch=False),
+        custom_hooks=[*(hooks or []), dict(type='SafeCheckpointLoadHook')],
+        log_processor=dict(window_size=1, by_epoch=False),
         randomness=dict(seed=0), resume=resume, load_from=load_from,
         default_scope='mmengine')

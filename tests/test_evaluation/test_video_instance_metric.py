@@ -184,9 +184,19 @@ def test_format_only_writes_json_and_zip(tmp_path):
         assert json.loads(zf.read('results.json')) == preds
 
 
-def test_format_only_requires_outfile_prefix():
-    with pytest.raises(ValueError, match='outfile_prefix'):
-        VideoInstanceMetric(format_only=True)
+def test_format_only_without_prefix_writes_into_the_run_log_dir(tmp_path, monkeypatch):
+    """No ``outfile_prefix``: the files go next to the Runner's log, never into the cwd."""
+    from mmengine.logging import MMLogger
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'run').mkdir()  # the Runner creates its log dir
+    MMLogger.get_instance(f'ytvis_{tmp_path.name}', log_file=str(tmp_path / 'run' / 'r.log'))
+    try:
+        assert run_metric(new_metric(format_only=True), two_videos()) == {}
+    finally:
+        MMLogger.get_instance(f'ytvis_nolog_{tmp_path.name}')
+    assert (tmp_path / 'run' / 'results' / 'ytvis.json').is_file()
+    assert (tmp_path / 'run' / 'results' / 'ytvis.submission_file.zip').is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['run']
 
 
 def test_eval_with_outfile_prefix_also_writes_results(tmp_path, monkeypatch):

@@ -94,9 +94,16 @@ def test_vipseg_metric_perfect_prediction(tmp_path):
         assert offline[key] == pytest.approx(res[f'vipseg/{key}'])
 
 
-def test_format_only_needs_prefix(tmp_path):
-    with pytest.raises(ValueError, match='outfile_prefix'):
-        VSPWMetric(format_only=True)
+def test_format_only_without_prefix_writes_into_the_run_log_dir(tmp_path):
+    """As under a plain ``Runner.from_cfg``: the Runner's logger knows the log dir."""
+    from mmengine.logging import MMLogger
+    (tmp_path / 'run').mkdir()  # the Runner creates its log dir
+    MMLogger.get_instance(f'vspw_{tmp_path.name}', log_file=str(tmp_path / 'run' / 'r.log'))
+    assert VSPWMetric(format_only=True).outfile_prefix == str(tmp_path / 'run' / 'results' / 'vspw')
+    assert VSPWMetric(format_only=False).outfile_prefix is None  # evaluating writes nothing
+    MMLogger.get_instance(f'vspw_nolog_{tmp_path.name}')  # no Runner: a logged temp dir
+    prefix = VSPWMetric(format_only=True).outfile_prefix
+    assert 'mvc_plugin_results_' in prefix and prefix.endswith('vspw')
 
 
 def test_frames_out_of_order_or_interleaved_are_refused():

@@ -10,6 +10,7 @@ import sys
 import pytest
 import torch
 
+from mvc_plugin.engine import safe_load_checkpoint
 from mvc_plugin.engine.hooks import compare_param_digests, load_param_digests, param_digest
 
 from ..conftest import REPO, run_tool, tiny_vis_options
@@ -63,7 +64,7 @@ def test_both_ranks_finish_with_identical_parameters(ddp_trained):
     assert compare_param_digests(digests) == []
 
     # the digest is of the trained weights: rank 0's equals the checkpoint mmengine saved
-    state = torch.load(work / 'iter_2.pth', map_location='cpu', weights_only=True)['state_dict']
+    state = safe_load_checkpoint(work / 'iter_2.pth')['state_dict']
     module = torch.nn.Module()
     for i, name in enumerate(digests[0]['params']):
         module.register_parameter(f'p{i}', torch.nn.Parameter(state[name]))

@@ -66,7 +66,7 @@ log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 # RNGStateHook: --resume continues with the random streams of an uninterrupted run;
 # AtomicCheckpointHook: a kill never leaves a half-written checkpoint (docs/reliability.md).
 custom_hooks = [dict(type='ProgressBarHook'), dict(type='NaNLossGuardHook'),
-                dict(type='RNGStateHook')]
+                dict(type='RNGStateHook'), dict(type='SafeCheckpointLoadHook')]
 default_hooks = dict(
     checkpoint=dict(_delete_=True, type='AtomicCheckpointHook', by_epoch=False, interval=2000,
                     save_last=True, max_keep_ckpts=3),

@@ -45,5 +45,5 @@ val_dataloader = dict(dataset=dict(
     pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='VideoInstanceMetric', format_only=True,
-                     outfile_prefix=None)  # tools/train.py and tools/test.py fill it in
+                     outfile_prefix=None)  # None: into the run's work dir, under any Runner
 test_evaluator = val_evaluator

@@ -4,7 +4,8 @@ from .param_digest_hook import (ParamDigestHook, compare_param_digests, load_par
                                 param_digest)
 from .progress_bar_hook import ProgressBarHook
 from .rng_state_hook import RNGStateHook
+from .safe_checkpoint_load_hook import SafeCheckpointLoadHook
 
 __all__ = ['AtomicCheckpointHook', 'compare_param_digests', 'load_param_digests',
            'NaNLossGuardHook', 'NonFiniteLossError', 'param_digest', 'ParamDigestHook',
-           'ProgressBarHook', 'RNGStateHook']
+           'ProgressBarHook', 'RNGStateHook', 'SafeCheckpointLoadHook']

@@ -21,6 +21,7 @@ from mmdet.registry import METRICS
 
 from ..functional import YTVIS_STAT_KEYS, evaluate_ytvis, to_percent
 from ..functional.ovis_occlusion import OVIS_OCCLUSION_KEYS
+from .outfile_prefix import WorkDirOutfilePrefix
 
 __all__ = ['VideoInstanceMetric']
 
@@ -54,7 +55,8 @@ class VideoInstanceMetric(YouTubeVISMetric):
             ``APso, APmo, APho`` with ``occlusion_split``).
         outfile_prefix: ``<prefix>.json`` (official results list) and
             ``<prefix>.submission_file.zip`` (holding ``results.json``) are
-            written there when given. Required when ``format_only``. Nothing
+            written there when given. With ``format_only`` and no prefix they
+            go to the run's log dir (see :class:`WorkDirOutfilePrefix`). Nothing
             is ever written into the cwd by default.
         collect_device / prefix: as in mmengine's ``BaseMetric``.
         format_only: only write the submission files, return ``{}``.
@@ -66,6 +68,7 @@ class VideoInstanceMetric(YouTubeVISMetric):
     """
 
     default_prefix: Optional[str] = 'ytvis'
+    outfile_prefix = WorkDirOutfilePrefix()
     DEFAULT_ITEMS: Tuple[str, ...] = ('AP', 'AP50', 'AP75', 'APs', 'APm',
                                       'APl', 'AR1', 'AR10')
 
@@ -84,10 +87,6 @@ class VideoInstanceMetric(YouTubeVISMetric):
             collect_device=collect_device,
             prefix=prefix,
             format_only=format_only)
-        if format_only and not outfile_prefix:
-            raise ValueError('VideoInstanceMetric(format_only=True) needs '
-                             '`outfile_prefix` (e.g. "work_dirs/x/results"): '
-                             'the results json and zip are written there.')
         self.occlusion_split = bool(occlusion_split)
         self.items = self._resolve_items(metric_items, self.occlusion_split)
         # frames of videos fed frame by frame (image-based sampler)

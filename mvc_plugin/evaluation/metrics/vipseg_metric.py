@@ -14,6 +14,7 @@ from PIL import Image
 
 from ..functional.vipseg_eval import VIPSegEvaluator, id2rgb, rgb2id
 from .video_samples import VideoBufferMixin
+from .outfile_prefix import WorkDirOutfilePrefix
 
 __all__ = ['VIPSegMetric']
 
@@ -42,6 +43,7 @@ class VIPSegMetric(VideoBufferMixin, BaseMetric):
     """
 
     default_prefix: Optional[str] = 'vipseg'
+    outfile_prefix = WorkDirOutfilePrefix()
     whole_video_dataset = 'VIPSegVideoDataset'
     offline_task = 'vipseg'
 
@@ -49,8 +51,6 @@ class VIPSegMetric(VideoBufferMixin, BaseMetric):
                  stq_official_quirk: bool = True, format_only: bool = False,
                  outfile_prefix: Optional[str] = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        if format_only and not outfile_prefix:
-            raise ValueError('VIPSegMetric: format_only=True needs outfile_prefix')
         with open(ann_file) as f:
             gt = json.load(f)
         self.categories = gt['categories']

@@ -12,6 +12,7 @@ from PIL import Image
 
 from ..functional.vspw_eval import VSPWEvaluator, score_video
 from .video_samples import VideoBufferMixin
+from .outfile_prefix import WorkDirOutfilePrefix
 
 __all__ = ['VSPWMetric']
 
@@ -51,6 +52,7 @@ class VSPWMetric(VideoBufferMixin, BaseMetric):
     """
 
     default_prefix: Optional[str] = 'vspw'
+    outfile_prefix = WorkDirOutfilePrefix()
     whole_video_dataset = 'VSPWVideoDataset'
     offline_task = 'vspw'
 
@@ -58,8 +60,6 @@ class VSPWMetric(VideoBufferMixin, BaseMetric):
                  vc_windows: Sequence[int] = (8, 16), format_only: bool = False,
                  outfile_prefix: Optional[str] = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        if format_only and not outfile_prefix:
-            raise ValueError('VSPWMetric: format_only=True needs outfile_prefix')
         self.num_classes = num_classes
         self.vc_windows = tuple(vc_windows)
         self.format_only = format_only

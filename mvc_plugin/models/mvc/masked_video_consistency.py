@@ -164,8 +164,23 @@ def _mvc_class(host_cls: type) -> type:
     if host_cls not in _MVC_CLASSES:
         _MVC_CLASSES[host_cls] = type(f'MaskedVideoConsistency{host_cls.__name__}',
                                       (MVCTrainingMixin, host_cls),
-                                      {'__module__': __name__, '__doc__': host_cls.__doc__})
+                                      {'__module__': __name__, '__doc__': host_cls.__doc__,
+                                       '_mvc_host_cls': host_cls,
+                                       '__reduce_ex__': _reduce_ex})
     return _MVC_CLASSES[host_cls]
+
+
+def _new_mvc_instance(host_cls: type) -> nn.Module:
+    """Unpickling: an empty instance of the MVC class of ``host_cls`` (state follows)."""
+    cls = _mvc_class(host_cls)
+    return cls.__new__(cls)
+
+
+def _reduce_ex(self, protocol: int) -> tuple:
+    """Pickle support: the generated class is not importable by name, its host class is, so
+    the instance is rebuilt from the host class (pickle, ``torch.save(model)``, spawn)."""
+    reduced = object.__reduce_ex__(self, max(protocol, 2))  # (copyreg.__newobj__, (cls,), ...)
+    return (_new_mvc_instance, (type(self)._mvc_host_cls, )) + tuple(reduced[2:])
 
 
 class MaskedVideoConsistency:
