@@ -1,13 +1,15 @@
 """DVIS++ modules (Zhang et al., 2023), re-implemented on mmdet / mmcv and checked against the
 official code (``tools/dev/dvispp_parity.py``)."""
+from .dvis_plus_segmentor import DVISPlusVideoSegmentor
 from .attention_layers import KeyAttentionLayer, PostNormFFN, PostNormSelfAttention, mlp
 from .query_noiser import NOISE_MODES, QueryNoiser, match_by_cosine
 from .referring_tracker import DVISPlusReferringTracker, TrackerMemory
 from .reid_mask2former_head import ReIDMask2FormerHead
 from .temporal_refiner import DVISPlusTemporalRefiner
+from .video_panoptic_fusion import VideoPanopticFusion
 
 __all__ = [
-    'DVISPlusReferringTracker', 'DVISPlusTemporalRefiner', 'KeyAttentionLayer', 'NOISE_MODES',
+    'DVISPlusReferringTracker', 'DVISPlusTemporalRefiner', 'DVISPlusVideoSegmentor', 'KeyAttentionLayer', 'NOISE_MODES',
     'PostNormFFN', 'PostNormSelfAttention', 'QueryNoiser', 'ReIDMask2FormerHead',
-    'TrackerMemory', 'match_by_cosine', 'mlp'
+    'TrackerMemory', 'VideoPanopticFusion', 'match_by_cosine', 'mlp'
 ]

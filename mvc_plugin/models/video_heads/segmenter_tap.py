@@ -6,7 +6,8 @@ features*. Rather than subclassing or editing mmdet's head, two forward hooks re
 
 * ``panoptic_head.transformer_decoder.post_norm`` -- called once per prediction (before the first
   decoder layer and after each layer); its last output is the normalised final query embedding,
-  exactly the tensor mmdet's ``cls_embed`` / ``mask_embed`` read;
+  exactly the tensor mmdet's ``cls_embed`` / ``mask_embed`` read, and its last input the same
+  query before the norm (DVIS++ feeds both to its video modules);
 * ``panoptic_head.pixel_decoder`` -- its output ``(mask_features, multi_scale_memorys)``.
 
 Hooks work with any head that keeps these two sub-modules (mmdet's ``Mask2FormerHead`` and
@@ -30,6 +31,7 @@ class SegmenterFrames:
     cls_logits: Tensor     #: ``(F, N, K + 1)`` class logits (last = no-object)
     mask_logits: Tensor    #: ``(F, N, h, w)`` the segmenter's own mask logits
     mask_features: Tensor  #: ``(F, Cm, h, w)`` pixel-decoder mask features (stride 4)
+    queries_no_norm: Optional[Tensor] = None  #: ``(F, N, C)`` the queries before ``post_norm``
 
 
 class SegmenterTap:
@@ -56,6 +58,7 @@ class SegmenterTap:
     def _on_post_norm(self, module: nn.Module, args: Any, output: Tensor) -> None:
         if self._store is not None:
             self._store['queries'] = output
+            self._store['queries_no_norm'] = args[0]
 
     def _on_pixel_decoder(self, module: nn.Module, args: Any, output: Any) -> None:
         if self._store is not None:
@@ -80,4 +83,5 @@ class SegmenterTap:
             raise RuntimeError('SegmenterTap: the segmenter head did not call post_norm / '
                                'pixel_decoder; is it an mmdet Mask2FormerHead?')
         return SegmenterFrames(queries=store['queries'], cls_logits=cls_list[-1],
-                               mask_logits=mask_list[-1], mask_features=store['mask_features'])
+                               mask_logits=mask_list[-1], mask_features=store['mask_features'],
+                               queries_no_norm=store['queries_no_norm'])
