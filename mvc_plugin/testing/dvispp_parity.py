@@ -17,8 +17,8 @@ from mmengine.config import ConfigDict
 
 from mmdet.registry import MODELS
 from ..models.dvis_plus import DVISPlusReferringTracker, DVISPlusTemporalRefiner
-from ..models.dvis_plus.official_keys import (DECODER_RULES, REFINER_RULES, TRACKER_RULES,
-                                              convert_keys)
+from ..models.dvis_plus.official_keys import (DECODER_RULES, PIXEL_DECODER_RULES,
+                                              REFINER_RULES, TRACKER_RULES, convert_keys)
 from ..models.dvis_plus.video_inference import (resize_video_masks, video_class_probs,
                                                 vis_video_results, vps_video_results,
                                                 vss_video_results)
@@ -48,7 +48,7 @@ def _decoder_head_cfg(s: Dict[str, int]) -> dict:
         num_reid_head_layers=3, reid_hidden_dims=c,
         pixel_decoder=dict(
             type='MSDeformAttnPixelDecoder', num_outs=3,
-            norm_cfg=dict(type='GN', num_groups=min(32, c // 4)), act_cfg=dict(type='ReLU'),
+            norm_cfg=dict(type='GN', num_groups=32), act_cfg=dict(type='ReLU'),
             encoder=dict(num_layers=1, layer_cfg=dict(
                 self_attn_cfg=dict(embed_dims=c, num_heads=s['heads'], num_levels=3,
                                    num_points=4, dropout=0.0, batch_first=True),
@@ -80,22 +80,22 @@ def build_ours(s: Dict[str, int]) -> Dict[str, torch.nn.Module]:
 
 def load_official_weights(ours: Dict[str, torch.nn.Module],
                           official: Dict[str, Dict[str, Tensor]]) -> None:
-    """Load official state dicts (``decoder`` / ``tracker`` / ``refiner``) into ours, strictly:
-    every official key must map and every key of ours must be filled."""
-    rules = dict(decoder=DECODER_RULES, tracker=TRACKER_RULES, refiner=REFINER_RULES)
+    """Load official state dicts (``pixel_decoder`` / ``decoder`` / ``tracker`` / ``refiner``)
+    into ours, strictly: every official key must map and every key of ours must be filled."""
+    rules = dict(pixel_decoder=PIXEL_DECODER_RULES, decoder=DECODER_RULES,
+                 tracker=TRACKER_RULES, refiner=REFINER_RULES)
+    converted_all: Dict[str, Dict[str, Tensor]] = {}
     for name, state in official.items():
         converted, unmatched = convert_keys(state, rules[name])
         if unmatched:
             raise KeyError(f'{name}: official keys without a mapping: {unmatched}')
-        module = ours[name]
-        if name == 'decoder':  # only the transformer decoder part: the pixel decoder is fed
-            missing = [k for k in module.state_dict() if k not in converted
-                       and not k.startswith('pixel_decoder.')]
-            if missing:
-                raise KeyError(f'decoder: keys of ours not filled: {missing}')
-            module.load_state_dict(converted, strict=False)
-        else:
-            module.load_state_dict(converted, strict=True)
+        converted_all[name] = converted
+    head = dict(converted_all.get('decoder', {}))
+    head.update({f'pixel_decoder.{k}': v
+                 for k, v in converted_all.get('pixel_decoder', {}).items()})
+    ours['decoder'].load_state_dict(head, strict=True)
+    for name in ('tracker', 'refiner'):
+        ours[name].load_state_dict(converted_all[name], strict=True)
 
 
 def _decode(head: torch.nn.Module, feats: List[Tensor], mask_features: Tensor) -> Dict:
@@ -123,6 +123,10 @@ def run_ours(ours: Dict[str, torch.nn.Module], inputs: Dict[str, Tensor],
              s: Dict[str, int]) -> Dict[str, Tensor]:
     """Our outputs for the parity inputs (see the tool for their meaning)."""
     out: Dict[str, Tensor] = {}
+    mask_feats, multi_scale = ours['decoder'].pixel_decoder(list(inputs['backbone_feats']))
+    out['pixel_decoder.mask_features'] = mask_feats
+    for i, x in enumerate(multi_scale):
+        out[f'pixel_decoder.level{i}'] = x
     dec = _decode(ours['decoder'], list(inputs['feats']), inputs['mask_features'])
     out.update({f'decoder.{k}': v for k, v in dec.items()})
     feats5 = inputs['mask_features'][None]

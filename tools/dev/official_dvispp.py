@@ -2,8 +2,9 @@
 einops imports they need replaced by minimal stand-ins (development use only).
 
 Nothing of the official code is copied: the modules are imported from ``ROOT/DVIS_Plus`` at run
-time. Only the files holding the decoder, tracker, noiser and refiner are imported (no package
-``__init__``), and the official inference methods are compiled from
+time. Only the files holding the pixel decoder (its deformable attention on the official
+PyTorch path, the compiled op being absent), decoder, tracker, noiser and refiner are imported
+(no package ``__init__``), and the official inference methods are compiled from
 ``dvis_Plus/meta_architecture.py`` as plain functions (their module needs all of detectron2).
 """
 import ast
@@ -24,8 +25,10 @@ REQUIRED = ('dvis_Plus/tracker.py', 'dvis_Plus/refiner.py', 'dvis_Plus/noiser.py
             'mask2former_video/modeling/transformer_decoder/'
             'video_mask2former_transformer_decoder.py',
             'mask2former/modeling/transformer_decoder/maskformer_transformer_decoder.py',
-            'mask2former/modeling/transformer_decoder/position_encoding.py')
+            'mask2former/modeling/transformer_decoder/position_encoding.py',
+            'mask2former/modeling/pixel_decoder/msdeformattn.py')
 PACKAGES = ('mask2former', 'mask2former.modeling', 'mask2former.modeling.transformer_decoder',
+            'mask2former.modeling.pixel_decoder',
             'mask2former_video', 'mask2former_video.modeling',
             'mask2former_video.modeling.transformer_decoder', 'dvis_Plus')
 INFERENCE = ('post_processing', 'inference_video_vis', 'inference_video_vss',
@@ -33,7 +36,8 @@ INFERENCE = ('post_processing', 'inference_video_vis', 'inference_video_vss',
 
 
 class OfficialDVISPlus(types.SimpleNamespace):
-    """``decoder_cls``, ``tracker_cls``, ``refiner_cls`` and ``inference`` functions."""
+    """``pixel_decoder_cls``, ``shape_spec``, ``decoder_cls``, ``tracker_cls``, ``refiner_cls``
+    and ``inference`` functions."""
 
 
 def _module(name: str, **attrs) -> types.ModuleType:
@@ -64,10 +68,29 @@ class _Registry:
 
 
 class _Conv2d(nn.Conv2d):
-    """detectron2's Conv2d without norm / activation (all the decoder uses)."""
+    """detectron2's Conv2d: convolution, then the optional norm and activation."""
 
     def __init__(self, *args, norm=None, activation=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.norm, self.activation = norm, activation
+
+    def forward(self, x):
+        x = super().forward(x)
+        if self.norm is not None:
+            x = self.norm(x)
+        return x if self.activation is None else self.activation(x)
+
+
+class _ShapeSpec(types.SimpleNamespace):
+
+    def __init__(self, channels=None, height=None, width=None, stride=None) -> None:
+        super().__init__(channels=channels, height=height, width=width, stride=stride)
+
+
+def _get_norm(norm, channels: int):
+    if norm == 'GN':
+        return nn.GroupNorm(32, channels)
+    raise NotImplementedError(f'stand-in get_norm: {norm!r}')
 
 
 def _c2_xavier_fill(module: nn.Module) -> None:
@@ -79,7 +102,10 @@ def _c2_xavier_fill(module: nn.Module) -> None:
 def _install_stand_ins() -> None:
     _module('detectron2')
     _module('detectron2.config', configurable=lambda f: f)
-    _module('detectron2.layers', Conv2d=_Conv2d)
+    _module('detectron2.layers', Conv2d=_Conv2d, ShapeSpec=_ShapeSpec, get_norm=_get_norm)
+    _module('detectron2.modeling', SEM_SEG_HEADS_REGISTRY=_Registry('SEM_SEG_HEADS'))
+    # the compiled deformable-attention op: absent, so MSDeformAttn takes its PyTorch path
+    _module('MultiScaleDeformableAttention')
     _module('detectron2.utils')
     _module('detectron2.utils.registry', Registry=_Registry)
     _module('fvcore')
@@ -122,7 +148,9 @@ def load_official(root: str) -> OfficialDVISPlus:
         if name not in sys.modules or not hasattr(sys.modules[name], '__path__'):
             _module(name, __path__=[osp.join(base, *name.split('.'))])
     decoder = importlib.import_module('dvis_Plus.video_mask2former_transformer_decoder')
+    pixel = importlib.import_module('mask2former.modeling.pixel_decoder.msdeformattn')
     return OfficialDVISPlus(
+        pixel_decoder_cls=pixel.MSDeformAttnPixelDecoder, shape_spec=_ShapeSpec,
         decoder_cls=decoder.VideoMultiScaleMaskedTransformerDecoder_dvisPlus,
         tracker_cls=importlib.import_module('dvis_Plus.tracker').ReferringTracker_noiser,
         refiner_cls=importlib.import_module('dvis_Plus.refiner').TemporalRefiner,

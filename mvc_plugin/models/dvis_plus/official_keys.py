@@ -9,7 +9,8 @@ from typing import Dict, List, Sequence, Tuple
 
 from torch import Tensor
 
-__all__ = ['DECODER_RULES', 'REFINER_RULES', 'TRACKER_RULES', 'convert_keys']
+__all__ = ['BACKBONE_RULES', 'DECODER_RULES', 'PIXEL_DECODER_RULES', 'REFINER_RULES',
+           'TRACKER_RULES', 'convert_keys']
 
 Rules = Sequence[Tuple[str, str]]
 
@@ -37,6 +38,41 @@ DECODER_RULES: Rules = (
     (rf'^decoder_norm\.{_P}$', r'transformer_decoder.post_norm.\1'),
     (rf'^class_embed\.{_P}$', r'cls_embed.\1'),
     (rf'^(mask_embed|reid_embed)\.layers\.(\d+)\.{_P}$', r'\1.<2x\2>.\3'),
+)
+
+_BN = r'(weight|bias|running_mean|running_var)'
+
+#: official ``MSDeformAttnPixelDecoder`` (``sem_seg_head.pixel_decoder``) -> mmdet's
+#: ``MSDeformAttnPixelDecoder`` (``panoptic_head.pixel_decoder``).
+PIXEL_DECODER_RULES: Rules = (
+    (rf'^input_proj\.(\d+)\.0\.{_P}$', r'input_convs.\1.conv.\2'),
+    (rf'^input_proj\.(\d+)\.1\.{_P}$', r'input_convs.\1.gn.\2'),
+    (r'^transformer\.level_embed$', r'level_encoding.weight'),
+    (rf'^transformer\.encoder\.layers\.(\d+)\.self_attn\.'
+     rf'(sampling_offsets|attention_weights|value_proj|output_proj)\.{_P}$',
+     r'encoder.layers.\1.self_attn.\2.\3'),
+    (rf'^transformer\.encoder\.layers\.(\d+)\.norm1\.{_P}$', r'encoder.layers.\1.norms.0.\2'),
+    (rf'^transformer\.encoder\.layers\.(\d+)\.norm2\.{_P}$', r'encoder.layers.\1.norms.1.\2'),
+    (rf'^transformer\.encoder\.layers\.(\d+)\.linear1\.{_P}$',
+     r'encoder.layers.\1.ffn.layers.0.0.\2'),
+    (rf'^transformer\.encoder\.layers\.(\d+)\.linear2\.{_P}$',
+     r'encoder.layers.\1.ffn.layers.1.\2'),
+    (rf'^mask_features\.{_P}$', r'mask_feature.\1'),
+    (r'^adapter_(\d+)\.weight$', r'lateral_convs.<-1+\1>.conv.weight'),
+    (rf'^adapter_(\d+)\.norm\.{_P}$', r'lateral_convs.<-1+\1>.gn.\2'),
+    (r'^layer_(\d+)\.weight$', r'output_convs.<-1+\1>.conv.weight'),
+    (rf'^layer_(\d+)\.norm\.{_P}$', r'output_convs.<-1+\1>.gn.\2'),
+)
+
+#: detectron2 ``ResNet`` (``backbone``, Mask2Former's R50 with ``STRIDE_IN_1X1: False``) ->
+#: mmdet ``ResNet`` (style ``pytorch``); frozen BN statistics keep their names.
+BACKBONE_RULES: Rules = (
+    (r'^stem\.conv1\.weight$', r'conv1.weight'),
+    (rf'^stem\.conv1\.norm\.{_BN}$', r'bn1.\1'),
+    (r'^res(\d)\.(\d+)\.conv(\d)\.weight$', r'layer<-1+\1>.\2.conv\3.weight'),
+    (rf'^res(\d)\.(\d+)\.conv(\d)\.norm\.{_BN}$', r'layer<-1+\1>.\2.bn\3.\4'),
+    (r'^res(\d)\.(\d+)\.shortcut\.weight$', r'layer<-1+\1>.\2.downsample.0.weight'),
+    (rf'^res(\d)\.(\d+)\.shortcut\.norm\.{_BN}$', r'layer<-1+\1>.\2.downsample.1.\3'),
 )
 
 _LAYER_COMMON: Rules = (
@@ -80,8 +116,10 @@ def _rename(key: str, rules: Rules) -> str:
     for pattern, target in rules:
         if re.match(pattern, key):
             new = re.sub(pattern, target, key)
-            # '<2xN>': an MLP's N-th Linear sits at index 2N of an nn.Sequential with ReLUs.
-            return re.sub(r'<2x(\d+)>', lambda m: str(2 * int(m.group(1))), new)
+            # '<2xN>': an MLP's N-th Linear sits at index 2N of an nn.Sequential with ReLUs;
+            # '<-1+N>': 1-based names (res2 -> layer1, adapter_1 -> lateral_convs.0).
+            new = re.sub(r'<2x(\d+)>', lambda m: str(2 * int(m.group(1))), new)
+            return re.sub(r'<-1\+(\d+)>', lambda m: str(int(m.group(1)) - 1), new)
     return ''
 
 
