@@ -310,7 +310,7 @@ def main(argv=None) -> dict:
     p.add_argument('--official-frames', type=int, default=100, help='VIPSeg / VSPW frames')
     p.add_argument('--official-size', type=int, nargs=2, default=(720, 1280),
                    metavar=('H', 'W'))
-    p.add_argument('--ytvis-videos', type=int, default=100)
+    p.add_argument('--ytvis-videos', type=int, default=300, help='YouTube-VIS 2019 valid: 302')
     p.add_argument('--ytvis-frames', type=int, default=30)
     p.add_argument('--ytvis-size', type=int, nargs=2, default=(720, 1280), metavar=('H', 'W'))
     p.add_argument('--seed', type=int, default=0, help='seed of the generated data')

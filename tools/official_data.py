@@ -176,7 +176,8 @@ def _polygon(cy: float, cx: float, ry: float, rx: float, phase: float) -> list[f
 def write_ytvis(root: str | Path, seed: int, num_videos: int, num_frames: int, h: int,
                 w: int) -> dict[str, Path]:
     """``root/gt.json`` (polygons, uncompressed and compressed RLE; ``areas``) and
-    ``root/results.json`` (compressed RLE, 10 tracks per video)."""
+    ``root/results.json`` (compressed RLE, 10 tracks per video: 2 per GT track, one of them
+    shifted, the rest false positives, as a model keeping its top 10 writes them)."""
     from pycocotools import mask as mask_utils
     root, rng = Path(root), np.random.default_rng(seed)
     root.mkdir(parents=True, exist_ok=True)
@@ -234,7 +235,7 @@ def write_ytvis(root: str | Path, seed: int, num_videos: int, num_frames: int, h
                     dsegs.append(dict(size=[h, w], counts=r['counts'].decode()))
                 results.append(dict(video_id=vid, category_id=dcat, score=float(rng.random()),
                                     segmentations=dsegs))
-        for _ in range(int(rng.integers(0, 4))):  # false positives
+        while sum(r['video_id'] == vid for r in results[-10:]) < 10:  # 10 results per video
             o = _objects(rng, 1, h, w)[0]
             results.append(dict(video_id=vid, category_id=int(rng.integers(1, 41)),
                                 score=float(rng.random()), segmentations=[

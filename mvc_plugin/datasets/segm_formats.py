@@ -5,6 +5,7 @@ uncompressed RLE (``counts`` a list) or a compressed RLE, converting the first t
 pycocotools' ``frPyObjects``; user-made and converted datasets often carry polygons. An empty
 polygon list is no mask (the official code skips falsy segmentations), like ``None``.
 """
+import math
 from numbers import Real
 from typing import Any, Optional, Sequence
 
@@ -24,6 +25,13 @@ def is_empty_segm(seg: Any) -> bool:
     return seg is None or (is_polygon(seg) and len(seg) == 0)
 
 
+def _finite_number(c: Any) -> bool:
+    if type(c) is float:  # the common case first: JSON numbers are float or int
+        return math.isfinite(c)
+    return type(c) is int or (isinstance(c, Real) and not isinstance(c, bool)
+                              and math.isfinite(c))
+
+
 def polygon_problem(seg: Any) -> Optional[str]:
     """Why ``seg`` is not a usable polygon list, or ``None``.
 
@@ -38,8 +46,7 @@ def polygon_problem(seg: Any) -> Optional[str]:
         if len(poly) < 6 or len(poly) % 2:
             return (f'polygon {j} has {len(poly)} coordinates; expected an even number, at '
                     'least 6 (3 points)')
-        if not all(isinstance(c, Real) and not isinstance(c, bool) and np.isfinite(c)
-                   for c in poly):
+        if not all(_finite_number(c) for c in poly):
             return f'polygon {j} has a coordinate that is not a finite number'
     return None
 

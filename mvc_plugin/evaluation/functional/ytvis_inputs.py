@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -47,6 +48,10 @@ def _normalise_rle(rle: Any, height: int, width: int, video_id: Any,
 
     A polygon list is rasterised at the video's size (official ``annToRLE``).
     """
+    if type(rle) is dict and type(rle.get('counts')) is str:  # the common case, fast
+        size = rle.get('size')
+        if type(size) is list and len(size) == 2 and size[0] == height and size[1] == width:
+            return {'size': [height, width], 'counts': rle['counts'].encode('ascii')}
     if is_polygon(rle):
         problem = polygon_problem(rle)
         if problem is not None:
