@@ -1,10 +1,10 @@
 """YouTube-VIS / OVIS check: the load-time JSON checks, then every frame and every mask.
 
-Cheap (default): the JSON structure, ids, lengths, polygons and RLE counts (``check_ytvis_json``, the
-same check :class:`VideoInstanceDataset` runs when it loads), every frame's existence, image
-header and end-of-file marker, and each frame's size read from its header against the
-video's ``height`` / ``width`` (and so against its RLE sizes). ``full=True`` also decodes every
-frame and every RLE mask.
+Cheap (default): the JSON structure, ids, lengths, polygons and RLE counts
+(``check_ytvis_json``, the same check :class:`VideoInstanceDataset` runs when it loads), every
+frame's existence, image header and end-of-file marker, and each frame's size read from its
+header against the video's ``height`` / ``width`` (and so against its RLE sizes). ``full=True``
+also decodes every frame and every RLE mask and rasterises every polygon.
 """
 import os.path as osp
 from typing import Optional

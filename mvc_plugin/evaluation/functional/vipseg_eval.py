@@ -241,8 +241,8 @@ def evaluate_vipseg_files(gt_json: str, gt_root: str, pred_json: str, pred_root:
         raise ValueError(f'{pred_json}: expected a dict with key "annotations"')
     preds = {str(v['video_id']): v['annotations'] for v in pred['annotations']}
     evaluator = VIPSegEvaluator(gt['categories'], windows, stq_official_quirk, **vpq_options)
-    tasks = [(evaluator.categories, evaluator.options, str(v['video_id']), v['annotations'], preds.get(str(v['video_id'])), gt_root,
-              pred_root) for v in gt['annotations']]
+    tasks = [(evaluator.categories, evaluator.options, str(v['video_id']), v['annotations'],
+              preds.get(str(v['video_id'])), gt_root, pred_root) for v in gt['annotations']]
     seen = set()
     for task in tasks:
         if task[2] in seen:

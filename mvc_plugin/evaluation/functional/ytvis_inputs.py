@@ -3,8 +3,8 @@
 Validates every field :func:`~.ytvis_eval.evaluate_ytvis` reads (a bad entry is a ``ValueError``
 naming its video), normalises segmentations (polygon lists, as the official ``ytvos`` API reads
 them; uncompressed and compressed ``str`` / ``bytes`` RLEs; counts that do not match the frame
-size are refused before pycocotools decodes them; ``None`` or ``[]`` is no mask), and stores per track
-the per-frame areas, their mean (the official area used for the size ranges) and the masks.
+size are refused before pycocotools decodes them; ``None`` or ``[]`` is no mask), and stores per
+track the per-frame areas, their mean (the official area used for the size ranges) and the masks.
 """
 from __future__ import annotations
 
