@@ -3,6 +3,8 @@
     python tools/benchmark.py mvc [--config CFG] [--steps N] [--warmup N]
     python tools/benchmark.py oma [--config CFG] [--steps N] [--warmup N]
     python tools/benchmark.py metrics [--frames N] [--size H W]
+    python tools/benchmark.py metrics --official-vipseg DIR --official-vspw DIR
+        --official-ytvis DIR [--official-videos 2 --official-frames 100 --official-size 720 1280]
     python tools/benchmark.py stream [--frames 30 300]
 
 ``mvc`` prints one JSON line: parameter counts of the baseline and of the MVC-wrapped model and the
@@ -20,7 +22,11 @@ ratio for mmdet's whole-video ``Mask2FormerVideo`` on the same frames for compar
 measurement runs in a fresh process.
 
 ``metrics`` prints the seconds per 100 frames of each metric (YouTube-VIS AP, VSPW mIoU + VC,
-VIPSeg VPQ + STQ) on synthetic videos with imperfect predictions.
+VIPSeg VPQ + STQ) on synthetic videos with imperfect predictions. With ``--official-*`` (folders
+holding checkouts of the official scorers) it instead runs them and ``tools/eval_offline.py`` on
+the same generated files and prints ``speedup_<metric>`` (official seconds / ours) with the
+largest difference of their numbers (must be <= 1e-6 percentage points; exit code 1 if not);
+see ``tools/official_compare.py``. Goal: every speed-up >= 5.
 """
 import argparse
 import copy
@@ -154,6 +160,10 @@ def bench_oma(args: argparse.Namespace) -> dict:
 
 
 def bench_metrics(args: argparse.Namespace) -> dict:
+    if args.official_vipseg or args.official_vspw or args.official_ytvis:
+        sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+        from official_compare import compare_with_official
+        return compare_with_official(args)
     import numpy as np
     from pycocotools import mask as mask_utils
 
@@ -293,6 +303,17 @@ def main(argv=None) -> dict:
     p = sub.add_parser('metrics', help='seconds per 100 frames of each metric')
     p.add_argument('--frames', type=int, default=40)
     p.add_argument('--size', type=int, nargs=2, default=(360, 640), metavar=('H', 'W'))
+    for name in ('vipseg', 'vspw', 'ytvis'):
+        p.add_argument(f'--official-{name}', default=None, metavar='DIR',
+                       help=f'checkout of the official {name} scorer: compare and time')
+    p.add_argument('--official-videos', type=int, default=2, help='VIPSeg / VSPW videos')
+    p.add_argument('--official-frames', type=int, default=100, help='VIPSeg / VSPW frames')
+    p.add_argument('--official-size', type=int, nargs=2, default=(720, 1280),
+                   metavar=('H', 'W'))
+    p.add_argument('--ytvis-videos', type=int, default=300, help='YouTube-VIS 2019 valid: 302')
+    p.add_argument('--ytvis-frames', type=int, default=30)
+    p.add_argument('--ytvis-size', type=int, nargs=2, default=(720, 1280), metavar=('H', 'W'))
+    p.add_argument('--seed', type=int, default=0, help='seed of the generated data')
     p = sub.add_parser('stream', help='peak memory of online inference vs video length')
     p.add_argument('--frames', type=int, nargs='+', default=[30, 300])
     p = sub.add_parser('_stream_worker')  # internal: one measurement per fresh process
@@ -302,6 +323,8 @@ def main(argv=None) -> dict:
     result = {'mvc': bench_mvc, 'oma': bench_oma, 'metrics': bench_metrics,
               'stream': bench_stream, '_stream_worker': _stream_worker}[args.benchmark](args)
     print(json.dumps(result))
+    if result.get('agree') is False:
+        sys.exit(1)  # the official numbers and ours differ
     return result
 
 

@@ -21,8 +21,9 @@ class OVISDataset(VideoInstanceDataset):
         kwargs.setdefault('dataset_version', None)
         super().__init__(*args, **kwargs)
 
-    def _frame_instances(self, tracks: List[dict], frame_id: int) -> List[dict]:
-        instances = super()._frame_instances(tracks, frame_id)
+    def _frame_instances(self, tracks: List[dict], frame_id: int, height: int,
+                         width: int) -> List[dict]:
+        instances = super()._frame_instances(tracks, frame_id, height, width)
         by_id = {ann['id']: ann for ann in tracks}
         for inst in instances:
             occ = by_id[inst['instance_id']].get('occlusion')

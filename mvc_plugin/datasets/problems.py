@@ -22,6 +22,7 @@ PROBLEM_KINDS = (
     'unknown-video',       # an annotation refers to a video that is not listed
     'unknown-category',    # a category id not in the class list
     'invalid-rle',         # RLE counts that cannot be decoded or do not fill the mask
+    'invalid-polygon',     # a polygon segmentation that is not lists of >= 3 (x, y) numbers
     'segment-mismatch',    # VIPSeg: PNG ids without segments_info entries and the reverse
     'invalid-mask-value',  # VSPW: mask values outside {0..C, 255}
 )

@@ -10,6 +10,7 @@ from typing import Iterable, List, Optional, Sequence
 
 from .problems import Problem
 from .rle_validation import rle_problem
+from .segm_formats import is_empty_segm, is_polygon, polygon_problem
 
 __all__ = [
     'DatasetError', 'FRAME_CHECKS', 'check_frame_file', 'check_frames', 'frame_check_level',
@@ -203,9 +204,13 @@ def check_ytvis_json(data: dict, ann_path: str, require_annotations: bool = True
             add('length-mismatch', f'{where}: {len(segs)} segmentations for video {vid} of '
                 f'{n} frames', vid)
         for t, seg in enumerate(segs):
-            if seg is None:
+            if is_empty_segm(seg):
                 continue
-            found = rle_problem(seg, size)
+            if is_polygon(seg):  # polygons are rasterised at the video's size
+                bad = polygon_problem(seg)
+                found = None if bad is None else ('invalid-polygon', bad)
+            else:
+                found = rle_problem(seg, size)
             if found is not None:
                 add(found[0], f'{where}: frame {t}: {found[1]}', vid, t)
     return problems

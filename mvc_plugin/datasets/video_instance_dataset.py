@@ -15,6 +15,7 @@ from mmengine.logging import print_log
 from pycocotools import mask as mask_utils
 
 from .corrupt_frames import CorruptFrameFallbackMixin
+from .segm_formats import is_empty_segm, is_polygon, segm_to_rle
 from .validation import (DatasetError, check_frames, check_ytvis_json, frame_check_level,
                          load_json_file, require_dir)
 
@@ -86,7 +87,8 @@ class VideoInstanceDataset(CorruptFrameFallbackMixin, BaseVideoDataset):
             for frame_id, file_name in enumerate(video['file_names']):
                 img_path = osp.join(img_root, file_name)
                 frame_paths.append(img_path)
-                instances = self._frame_instances(tracks_by_video[video['id']], frame_id)
+                instances = self._frame_instances(tracks_by_video[video['id']], frame_id,
+                                                 video['height'], video['width'])
                 for inst in instances:
                     self.cat_img_map[self.cat_ids[inst['bbox_label']]].append(img_id)
                 if instances:
@@ -106,15 +108,18 @@ class VideoInstanceDataset(CorruptFrameFallbackMixin, BaseVideoDataset):
                   f'frames, {len(self.cat_ids)} classes from {self.ann_file}', 'current')
         return data_list
 
-    def _frame_instances(self, tracks: List[dict], frame_id: int) -> List[dict]:
-        """Instances of one frame in mmdet's format (xyxy box, label, RLE mask, track id)."""
+    def _frame_instances(self, tracks: List[dict], frame_id: int, height: int,
+                         width: int) -> List[dict]:
+        """Instances of one frame in mmdet's format (xyxy box, label, RLE mask, track id);
+        polygons are rasterised at the video's (height, width)."""
         instances = []
         for ann in tracks:
             seg = ann['segmentations'][frame_id]
-            if seg is None:
+            if is_empty_segm(seg):
                 continue
-            if isinstance(seg['counts'], list):  # uncompressed RLE, as in the official GT
-                seg = mask_utils.frPyObjects(seg, *seg['size'])
+            # polygons and uncompressed RLE -> compressed RLE, as the official ytvos API does
+            if is_polygon(seg) or isinstance(seg['counts'], list):
+                seg = segm_to_rle(seg, height, width)
             x, y, w, h = mask_utils.toBbox(seg).tolist()
             if w < 1 or h < 1:
                 continue

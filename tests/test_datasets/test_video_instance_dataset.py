@@ -130,3 +130,28 @@ def test_dataset_version_leaves_mmdet_class_untouched(tiny_ytvis):
     with pytest.raises(DatasetError):
         _build(tiny_ytvis, dataset_version='2021')
     assert dict(YouTubeVISDataset.METAINFO) == before
+
+
+def test_polygon_and_uncompressed_rle_ground_truth(tiny_ytvis, tmp_path):
+    """Polygons are rasterised at the video's size, as the official ytvos API does."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    from .polygon_gt import to_polygons
+    root = _copy(tiny_ytvis, tmp_path)
+    expected = to_polygons(root / 'annotations' / 'train.json')
+    ds = _build(root)
+    seen = 0
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        for img in info['images']:
+            for inst in img['instances']:
+                want = expected[inst['instance_id'], img['frame_id']]
+                assert np.array_equal(mask_utils.decode(inst['mask']), mask_utils.decode(want))
+                seen += 1
+    assert seen > 0
+    gt = json.loads((root / 'annotations' / 'train.json').read_text())
+    gt['annotations'][0]['segmentations'][0] = [[1, 2, 3, 4, 5]]
+    (root / 'annotations' / 'train.json').write_text(json.dumps(gt))
+    with pytest.raises(DatasetError, match='frame 0: polygon 0 has 5 coordinates'):
+        _build(root)

@@ -25,6 +25,14 @@ exactly these inputs, written to disk in the official layouts by ``write_vipseg_
   fed GT masks converted with the dataset README's recommended code (0 -> 255, r -> r - 1), as
   its ``Evaluator(124)`` expects, while ``VC_perclip.py`` reads the raw masks.
 
+A second set (``official_rule_cases.py``) holds the cases where the official rules differ from
+the plug-in's earlier ones: a predicted id changing class inside a window, two crowd segments
+of one category, a JSON ``area`` unlike the PNG's, and YouTube-VIS ground truth as polygons
+(``OFFICIAL_VIPSEG_RULES`` from the same VIPSeg scripts; ``OFFICIAL_YTVIS_POLYGONS`` from
+``ytvos.py`` + ``ytvoseval.py`` of github.com/youtubevos/cocoapi at commit
+f3f99484ba1ba08dd0b3a74ac1e73f3be8a4ca8f, run as ``tools/official_runners.py`` does: ``mask``
+from the installed pycocotools, ``np.float = float`` and an integer ``np.linspace`` count).
+
 To regenerate: write the inputs with the two ``write_*_official`` functions, run the scripts on
 them (``eval_vpq_vspw.py --submit_dir PRED --truth_dir GT/panomasksRGB --pan_gt_json_file
 GT/panoptic_gt.json``, the same for ``eval_stq_vspw.py``; ``VC_perclip.py GT PRED``,
@@ -42,6 +50,9 @@ from PIL import Image
 from mvc_plugin.evaluation.functional.vipseg_eval import (VIPSegEvaluator, evaluate_vipseg_files,
                                                           id2rgb)
 from mvc_plugin.evaluation.functional.vspw_eval import VSPWEvaluator, evaluate_vspw_dirs
+from mvc_plugin.evaluation.functional.ytvis_eval import evaluate_ytvis, to_percent
+
+from .official_rule_cases import rule_case, ytvis_polygon_case
 
 # ----------------------------------------------------------------------------- VIPSeg input
 # Category ids start at 0, as in VIPSeg.
@@ -141,13 +152,14 @@ def vipseg_case():
     return out
 
 
-def write_vipseg_official(root):
+def write_vipseg_official(root, case=None):
     """GT ``root/gt/{panoptic_gt.json,panomasksRGB}``, predictions ``root/pred/{pred.json,
-    pan_pred}``: the layout both the official scripts and ``evaluate_vipseg_files`` read."""
+    pan_pred}``: the layout both the official scripts and ``evaluate_vipseg_files`` read.
+    ``case``: another case of the same form as :func:`vipseg_case` (the default)."""
     root = Path(root)
     gt = dict(categories=VIPSEG_CATS, videos=[], annotations=[])
     pred = dict(annotations=[])
-    for name, (gts, gsegs, preds, psegs) in vipseg_case().items():
+    for name, (gts, gsegs, preds, psegs) in (case or vipseg_case()).items():
         images, gframes, pframes = [], [], []
         for t, (g, p) in enumerate(zip(gts, preds)):
             stem = f'{t:05d}'
@@ -268,12 +280,29 @@ OFFICIAL_VIPSEG = {
     'STQ': 64.27932568719237, 'AQ': 70.66061487709601, 'SQ': 58.474324317540635,
 }
 OFFICIAL_VSPW = {'mIoU': 73.18943193566935, 'VC8': 84.92263367263368, 'VC16': 81.81818181818183}
+OFFICIAL_VIPSEG_RULES = {
+    'VPQ@1': 81.0185185185185, 'VPQ_thing@1': 62.03703703703704, 'VPQ_stuff@1': 100.0,
+    'VPQ@2': 79.7979797979798, 'VPQ_thing@2': 59.5959595959596, 'VPQ_stuff@2': 100.0,
+    'VPQ@4': 85.91269841269842, 'VPQ_thing@4': 71.82539682539682, 'VPQ_stuff@4': 100.0,
+    'VPQ@6': 100.0, 'VPQ_thing@6': 100.0, 'VPQ_stuff@6': 100.0,
+    'VPQ@8': 100.0, 'VPQ_thing@8': 100.0, 'VPQ_stuff@8': 100.0,
+    'VPQ': 89.34583934583935, 'VPQ_thing': 78.69167869167869, 'VPQ_stuff': 100.0,
+    'STQ': 84.02006718201034, 'AQ': 83.19252077562327, 'SQ': 84.85584549492386,
+}
+OFFICIAL_YTVIS_POLYGONS = {
+    'AP': 40.0, 'AP50': 58.33333333333333, 'AP75': 25.0, 'APs': 40.0, 'APm': -1.0,
+    'APl': -1.0, 'AR1': 7.5, 'AR10': 75.0, 'AR100': 75.0, 'ARs': 75.0, 'ARm': -1.0,
+    'ARl': -1.0,
+}
 
 
 def _close(ours, official):
     """Ours (fractions) against the official percentages, to float precision."""
     assert set(official) <= set(ours)
     for key, value in official.items():
+        if value == -1.0:  # undefined (no GT in the area range)
+            assert ours[key] == -1.0, key
+            continue
         assert 100 * ours[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
 
 
@@ -336,3 +365,35 @@ def test_vspw_official_definitions_by_hand():
     # the official Evaluator averages over the 7 GT classes; 'union' also counts the classes
     # only predicted (6 and 99), whose IoU is 0
     assert res['union']['mIoU'] == pytest.approx(res['gt']['mIoU'] * 7 / 9)
+
+
+def test_vipseg_class_change_and_crowds_match_official_scripts(tmp_path):
+    root = write_vipseg_official(tmp_path, rule_case())
+    res = evaluate_vipseg_files(str(root / 'gt' / 'panoptic_gt.json'),
+                                str(root / 'gt' / 'panomasksRGB'), str(root / 'pred' / 'pred.json'),
+                                str(root / 'pred' / 'pan_pred'), progress=False)
+    _close(res, OFFICIAL_VIPSEG_RULES)
+
+
+def test_vipseg_earlier_tube_rules_give_other_numbers():
+    """Each variant alone moves VPQ_thing on this case (so the default is not one of them)."""
+    for option in (dict(vpq_tube_key='category_id'), dict(vpq_crowd='all'),
+                   dict(vpq_gt_area='pixels')):
+        ev = VIPSegEvaluator(VIPSEG_CATS, **option)
+        for name, frames in rule_case().items():
+            ev.add_video(name, *frames)
+        ours = ev.summary()
+        assert abs(100 * ours['VPQ_thing'] - OFFICIAL_VIPSEG_RULES['VPQ_thing']) > 0.5, option
+        # stuff and STQ do not depend on the VPQ tube rules
+        assert 100 * ours['STQ'] == pytest.approx(OFFICIAL_VIPSEG_RULES['STQ'], rel=1e-12)
+
+
+def test_ytvis_polygon_ground_truth_matches_official_api():
+    gt, results = ytvis_polygon_case()
+    _close(evaluate_ytvis(gt, results, verbose=False), OFFICIAL_YTVIS_POLYGONS)
+    # planted change: polygons read with x and y swapped give other numbers
+    for ann in gt['annotations']:
+        ann['segmentations'] = [[[p[i ^ 1] for i in range(len(p))] for p in s]
+                                if isinstance(s, list) else s for s in ann['segmentations']]
+    swapped = to_percent(evaluate_ytvis(gt, results, verbose=False))
+    assert swapped['AP'] != pytest.approx(OFFICIAL_YTVIS_POLYGONS['AP'])

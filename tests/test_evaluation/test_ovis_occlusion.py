@@ -279,8 +279,8 @@ def test_eval_offline_occlusion_split(tmp_path):
     proc = run_tool(args, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr
     scores = json.loads((tmp_path / 'scores.json').read_text())
-    assert list(scores) == ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'APso',
-                            'APmo', 'APho']
+    assert list(scores) == ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100',
+                            'ARs', 'ARm', 'ARl', 'APso', 'APmo', 'APho']
     assert (scores['APso'], scores['APmo'], scores['APho']) == pytest.approx((100.0, 100.0, 0.0))
     assert 'APho' in proc.stdout
 

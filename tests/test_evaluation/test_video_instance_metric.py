@@ -223,3 +223,30 @@ def test_metric_items_and_legacy_names():
         VideoInstanceMetric(metric_items=['mAP_xl'])
     with pytest.raises(KeyError):
         VideoInstanceMetric(metric='bbox')
+
+
+def test_polygon_ground_truth_masks():
+    """GT instances whose mask is a polygon list (as the official ytvos API accepts) are
+    rasterised at the frame size; a prediction equal to the rasterised polygon scores 100."""
+    h, w = 20, 30
+    polys = {0: [[1.0, 1.0, 9.0, 1.0, 5.0, 8.0]],
+             1: [[12.0, 10.0, 20.0, 10.0, 20.0, 16.0, 12.0, 16.0], [25.0, 2.0, 29.0, 2.0,
+                                                                    27.0, 6.0]]}
+    masks = {i: mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(p, h, w))).astype(bool)
+             for i, p in polys.items()}
+    frames = [[(0, 0, masks[0]), (1, 1, masks[1])]] * 2
+    samples = frame_samples(1, frames, h, w, 0)
+    for sample in samples:
+        for inst in sample.metainfo['instances']:
+            inst['mask'] = polys[inst['instance_id']]
+    metric = new_metric()
+    metric.process({}, as_batch(samples))
+    results = metric.evaluate(size=1)
+    assert results['ytvis/AP'] == pytest.approx(100.0)
+    # a polygon read the wrong way (x and y swapped) would not match
+    for sample in samples:
+        for inst in sample.metainfo['instances']:
+            inst['mask'] = [[p[i ^ 1] for i in range(len(p))] for p in polys[inst['instance_id']]]
+    metric = new_metric()
+    metric.process({}, as_batch(samples))
+    assert metric.evaluate(size=1)['ytvis/AP'] < 100.0

@@ -133,3 +133,29 @@ def test_vspw_metric_refuses_a_video_split_by_another():
     metric.process(None, [frame('a', '00'), frame('a', '01'), frame('b', '00')])
     with pytest.raises(ValueError, match="VSPWMetric: video 'a' arrives again"):
         metric.process(None, [frame('a', '02')])
+
+
+def test_vipseg_metric_thing_keeps_its_id_when_its_class_changes(tmp_path):
+    """Segment ids follow the track (as DVIS++ writes VPS results), so the official VPQ sees
+    one tube with the class of its first frame; stuff ids are label + 1."""
+    ann = write_vipseg(SPEC, str(tmp_path), split='val', progress=False)
+    ds = VIPSegDataset(data_root=str(tmp_path), ann_file=ann, pipeline=[], test_mode=True)
+    metric = VIPSegMetric(ann_file=ann, seg_prefix=str(tmp_path / 'panomasksRGB'),
+                          vpq_tube_key='category_id')
+    metric.dataset_meta = ds.metainfo
+    void = len(ds.metainfo['classes'])
+    frames = []
+    for label in (0, 1):  # track 3 labelled 0, then 1; stuff label 5 around it
+        pan = np.full((4, 6), 5, np.int64)
+        pan[:, :2] = label + 3 * INSTANCE_OFFSET
+        pan[0, 5] = void
+        frames.append(metric._to_vipseg(pan))
+    (ids0, segs0), (ids1, segs1) = frames
+    assert ids0[0, 0] == ids1[0, 0] == 3 * INSTANCE_OFFSET + 1 and ids0[0, 3] == 6
+    assert ids0[0, 5] == 0
+    cats = metric._label_to_category()
+    assert [s['category_id'] for s in segs0 if s['id'] == ids0[0, 0]] == [cats[0]]
+    assert [s['category_id'] for s in segs1 if s['id'] == ids1[0, 0]] == [cats[1]]
+    assert metric._eval_args['vpq_tube_key'] == 'category_id'
+    with pytest.raises(ValueError, match='vpq_crowd'):
+        VIPSegMetric(ann_file=ann, seg_prefix=str(tmp_path), vpq_crowd='none')

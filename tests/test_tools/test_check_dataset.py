@@ -253,3 +253,23 @@ def test_real_davis_frames_have_no_false_positives(real_data_root, tmp_path, cap
         code, lines = _check(capsys, 'ytvis', '--ann', str(ann), '--img-root',
                              str(tmp_path / 'frames'), *extra)
         assert code == 0 and 'OK, no problems' in lines[-1], '\n'.join(lines)
+
+
+def test_polygon_ytvis_is_clean_and_bad_polygons_are_reported(tiny_ytvis, tmp_path, capsys):
+    from ..test_datasets.polygon_gt import to_polygons
+    root = tmp_path / 'poly'
+    shutil.copytree(tiny_ytvis, root)
+    ann = root / 'annotations' / 'train.json'
+    to_polygons(ann)
+    args = ('ytvis', '--ann', str(ann), '--img-root', str(root / 'train' / 'JPEGImages'),
+            '--full')
+    code, lines = _check(capsys, *args)
+    assert code == 0 and 'OK, no problems' in lines[-1], lines
+    data = json.loads(ann.read_text())
+    first = data['annotations'][0]
+    t = next(t for t, s in enumerate(first['segmentations']) if s)
+    first['segmentations'][t] = [[0, 0, 5, 'x', 3, 3]]
+    ann.write_text(json.dumps(data))
+    code, lines = _check(capsys, *args)
+    assert code != 0
+    assert _find(lines, 'invalid-polygon', f'frame {t}', 'not a finite number'), lines

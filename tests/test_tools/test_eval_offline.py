@@ -86,7 +86,8 @@ def test_ytvis_round_trip_is_100(ytvis_gt, tmp_path):
                      '--out', 'res.json'], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     scores = json.loads(out.read_text())
-    assert list(scores) == ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10']
+    assert list(scores) == ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100',
+                            'ARs', 'ARm', 'ARl']
     assert scores['AP'] == scores['AP50'] == scores['AP75'] == 100.0
     assert scores['AR10'] == scores['APs'] == 100.0
     assert scores['APm'] == scores['APl'] == -1.0  # no medium / large tracks: undefined
@@ -112,6 +113,54 @@ def test_vipseg_perfect_prediction_is_100(tmp_path):
                      '--pred-root', pan, '--out', 'res.json'], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     scores = json.loads((tmp_path / 'res.json').read_text())
-    assert set(scores) == {'VPQ', 'VPQ_thing', 'VPQ_stuff', 'VPQ@1', 'VPQ@2', 'VPQ@4',
-                           'VPQ@6', 'VPQ@8', 'STQ', 'AQ', 'SQ'}
+    assert set(scores) == {'VPQ', 'VPQ_thing', 'VPQ_stuff', 'STQ', 'AQ', 'SQ'} | {
+        f'VPQ{part}@{k}' for part in ('', '_thing', '_stuff') for k in (1, 2, 4, 6, 8)}
     assert all(v == pytest.approx(100.0) for v in scores.values())
+
+
+def test_vipseg_options_reproduce_the_earlier_rules(tmp_path):
+    """Defaults give the official numbers; the options give those of the variants."""
+    from mvc_plugin.evaluation.functional.vipseg_eval import VIPSegEvaluator
+
+    from ..test_evaluation.official_rule_cases import rule_case
+    from ..test_evaluation.test_official_parity import (OFFICIAL_VIPSEG_RULES, VIPSEG_CATS,
+                                                        write_vipseg_official)
+    root = write_vipseg_official(tmp_path, rule_case())
+    args = ['vipseg', '--gt-json', str(root / 'gt' / 'panoptic_gt.json'), '--gt-root',
+            str(root / 'gt' / 'panomasksRGB'), '--pred-json', str(root / 'pred' / 'pred.json'),
+            '--pred-root', str(root / 'pred' / 'pan_pred')]
+    assert run_eval(args + ['--out', 'a.json'], cwd=tmp_path).returncode == 0
+    official = json.loads((tmp_path / 'a.json').read_text())
+    assert official['VPQ'] == pytest.approx(OFFICIAL_VIPSEG_RULES['VPQ'], rel=1e-12)
+    variant = ['--tube-key', 'category_id', '--crowd', 'all', '--gt-area', 'pixels',
+               '--stq', 'corrected']
+    proc = run_eval(args + variant + ['--out', 'b.json'], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ev = VIPSegEvaluator(VIPSEG_CATS, stq_official_quirk=False, vpq_tube_key='category_id',
+                         vpq_crowd='all', vpq_gt_area='pixels')
+    for name, frames in rule_case().items():
+        ev.add_video(name, *frames)
+    expected = ev.summary()
+    got = json.loads((tmp_path / 'b.json').read_text())
+    for key in ('VPQ', 'VPQ_thing', 'STQ', 'AQ'):
+        assert got[key] == pytest.approx(100 * expected[key], rel=1e-12), key
+    assert got['VPQ'] != pytest.approx(official['VPQ'])
+
+
+def test_ytvis_polygon_ground_truth(tmp_path):
+    from ..test_evaluation.official_rule_cases import ytvis_polygon_case
+    from ..test_evaluation.test_official_parity import OFFICIAL_YTVIS_POLYGONS
+    gt, results = ytvis_polygon_case()
+    (tmp_path / 'gt.json').write_text(json.dumps(gt))
+    (tmp_path / 'res.json').write_text(json.dumps(results))
+    proc = run_eval(['ytvis', '--gt-json', 'gt.json', '--pred-json', 'res.json', '--out',
+                     'out.json'], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    scores = json.loads((tmp_path / 'out.json').read_text())
+    assert scores == pytest.approx(OFFICIAL_YTVIS_POLYGONS, rel=1e-12)
+    gt['annotations'][0]['segmentations'][0] = [[1.0, 2.0, 3.0]]  # 1.5 points
+    (tmp_path / 'gt.json').write_text(json.dumps(gt))
+    proc = run_eval(['ytvis', '--gt-json', 'gt.json', '--pred-json', 'res.json', '--out',
+                     'out.json'], cwd=tmp_path)
+    assert proc.returncode == 2
+    assert 'video 1' in proc.stderr and 'frame 0' in proc.stderr and 'polygon 0' in proc.stderr

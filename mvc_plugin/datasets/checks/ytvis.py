@@ -1,10 +1,10 @@
 """YouTube-VIS / OVIS check: the load-time JSON checks, then every frame and every mask.
 
-Cheap (default): the JSON structure, ids, lengths and RLE counts (``check_ytvis_json``, the
-same check :class:`VideoInstanceDataset` runs when it loads), every frame's existence, image
-header and end-of-file marker, and each frame's size read from its header against the
-video's ``height`` / ``width`` (and so against its RLE sizes). ``full=True`` also decodes every
-frame and every RLE mask.
+Cheap (default): the JSON structure, ids, lengths, polygons and RLE counts
+(``check_ytvis_json``, the same check :class:`VideoInstanceDataset` runs when it loads), every
+frame's existence, image header and end-of-file marker, and each frame's size read from its
+header against the video's ``height`` / ``width`` (and so against its RLE sizes). ``full=True``
+also decodes every frame and every RLE mask and rasterises every polygon.
 """
 import os.path as osp
 from typing import Optional
@@ -14,6 +14,7 @@ from pycocotools import mask as mask_utils
 from ..frame_integrity import frame_problem
 from ..problems import Problem
 from ..rle_validation import rle_problem
+from ..segm_formats import is_empty_segm, is_polygon, polygon_problem, segm_to_rle
 from ..validation import check_ytvis_json
 from .common import CheckReport, header_size, load_json_or_problem, size_problem, videos_bar
 
@@ -21,19 +22,26 @@ __all__ = ['check_ytvis']
 
 
 def _decode_problems(data: dict, ann_path: str, report: CheckReport) -> None:
-    """Full check: pycocotools decodes each RLE whose counts are valid (bad counts are
-    reported by the JSON check and would crash pycocotools)."""
+    """Full check: pycocotools decodes each RLE whose counts are valid and rasterises each valid
+    polygon at its video's size (bad ones are reported by the JSON check and would crash
+    pycocotools)."""
     anns = data.get('annotations')
+    sizes = {v.get('id'): (v.get('height'), v.get('width')) for v in data.get('videos') or []
+             if isinstance(v, dict) and isinstance(v.get('height'), int)
+             and isinstance(v.get('width'), int)}
     for i, ann in enumerate(anns if isinstance(anns, list) else []):
         segs = ann.get('segmentations') if isinstance(ann, dict) else None
+        size = sizes.get(ann.get('video_id')) if isinstance(ann, dict) else None
         for t, seg in enumerate(segs if isinstance(segs, list) else []):
-            if seg is None or rle_problem(seg) is not None:
+            if is_empty_segm(seg):
+                continue
+            if is_polygon(seg):
+                if polygon_problem(seg) is not None or not isinstance(size, tuple):
+                    continue  # reported by the JSON check
+            elif rle_problem(seg) is not None:
                 continue
             try:
-                rle = dict(seg)
-                if isinstance(rle['counts'], list):
-                    rle = mask_utils.frPyObjects(rle, *rle['size'])
-                mask_utils.decode(rle)
+                mask_utils.decode(segm_to_rle(seg, *(size or seg['size'])))
             except Exception as e:  # noqa: BLE001 - any decoder failure is an invalid RLE
                 report.add(Problem(f'{ann_path}: annotations[{i}] (id {ann.get("id")!r}): '
                                    f'frame {t}: pycocotools cannot decode the RLE ({e})',

@@ -5,20 +5,19 @@ feeding deeplab2's numpy ``STQuality``), read for reference and not vendored; th
 code is not copied. All results are fractions in [0, 1]; -1 marks an undefined value.
 
 Inputs per video: frame id maps (0 = void) and ``segments_info`` (``id``, ``category_id``,
-GT ``iscrowd``). A *track/tube* is all pixels with the same (category, segment id), so an id
-reused with another category is another tube (the official VPQ keys tubes by id only, taking
-the category of its first frame; this differs only when an id changes category).
+GT ``iscrowd`` and ``area``).
 
 VPQ, for each window length ``k`` (default 1, 2, 4, 6, 8) and every window of frames
 ``i .. i+k-1`` (``i in range(L-k+1)``, stride 1; videos shorter than ``k`` are skipped):
 
-* tube areas are pixel counts over the window (the official script takes GT areas from the
-  JSON; equal for consistent data);
+* tubes as the official script forms them by default (:mod:`.vipseg_tubes`): keyed by segment
+  id, with the category and ``iscrowd`` of their first listing in the window, GT areas from the
+  JSON ``area``; ``vpq_tube_key='category_id'``, ``vpq_crowd='all'`` and
+  ``vpq_gt_area='pixels'`` select the plug-in's earlier rules;
 * a GT and a predicted tube of the same category match when
   ``IoU = |g&p| / (|g| + |p| - |g&p| - |p&void|) > 0.5``; crowd GT never match;
 * unmatched non-crowd GT tubes are FN; unmatched predicted tubes are FP unless
-  ``(|p&void| + |p&crowd GT of its category|) / |p| > 0.5`` (all crowd tubes of the category
-  are summed; panopticapi keeps one crowd segment per category);
+  ``(|p&void| + |p&crowd GT of its category|) / |p| > 0.5``;
 * per category over all windows of all videos: ``PQ_c = IoU_sum / (TP + FP/2 + FN/2)``;
   ``VPQ@k`` = mean of ``PQ_c`` over categories with ``TP+FP+FN > 0`` (thing / stuff means
   likewise); ``VPQ`` (``_thing``, ``_stuff``) = mean over the ``k`` whose value is defined
@@ -71,6 +70,7 @@ from tqdm import tqdm
 from .vipseg_accum import VIPSegAccumulator, summarize
 from .vipseg_stq import stq_video_stats
 from .vipseg_tracks import MAX_SEGMENT_ID, CategoryTable, parse_video
+from .vipseg_tubes import VPQRules
 from .vipseg_vpq import vpq_video_stats
 
 __all__ = ['VIPSEG_WINDOWS', 'VIPSegAccumulator', 'VIPSegEvaluator', 'evaluate_vipseg_files',
@@ -112,11 +112,13 @@ class VIPSegEvaluator:
     """Accumulate VPQ and STQ statistics video by video (definitions: module docstring)."""
 
     def __init__(self, categories: list[dict], windows: Sequence[int] = VIPSEG_WINDOWS,
-                 stq_official_quirk: bool = True) -> None:
+                 stq_official_quirk: bool = True, vpq_tube_key: str = 'id',
+                 vpq_crowd: str = 'last', vpq_gt_area: str = 'json') -> None:
         self.categories = [dict(c) for c in categories]
         self.cats = CategoryTable.from_list(self.categories)
         self.windows = _check_windows(windows)
         self.stq_official_quirk = bool(stq_official_quirk)
+        self.vpq_rules = VPQRules(vpq_tube_key, vpq_crowd, vpq_gt_area)
         self.accumulator = VIPSegAccumulator.empty(self.windows, self.cats.num)
 
     def video_stats(self, video_id: Any, gt_ids: Sequence[np.ndarray],
@@ -124,7 +126,8 @@ class VIPSegEvaluator:
                     pred_segments: Sequence[list[dict]]) -> VIPSegAccumulator:
         """Statistics of one video as a fresh accumulator (this evaluator is unchanged)."""
         pairs = parse_video(video_id, gt_ids, gt_segments, pred_ids, pred_segments, self.cats)
-        tp, fp, fn, iou, count = vpq_video_stats(pairs, self.windows, self.cats.num)
+        tp, fp, fn, iou, count = vpq_video_stats(pairs, self.windows, self.cats.num,
+                                                 self.vpq_rules)
         confusion, aq_sum, tracks = stq_video_stats(pairs, self.cats.isthing,
                                                     self.stq_official_quirk)
         return VIPSegAccumulator(
@@ -145,6 +148,13 @@ class VIPSegEvaluator:
         """Add another accumulator (e.g. from a worker process) to this evaluator's."""
         self.accumulator.merge(other)
 
+    @property
+    def options(self) -> dict[str, Any]:
+        """Constructor arguments (besides ``categories``) that rebuild this evaluator."""
+        r = self.vpq_rules
+        return dict(windows=self.windows, stq_official_quirk=self.stq_official_quirk,
+                    vpq_tube_key=r.tube_key, vpq_crowd=r.crowd, vpq_gt_area=r.gt_area)
+
     def summary(self) -> dict[str, Any]:
         """VPQ / STQ fractions (-1 where undefined) and ``per_category`` details."""
         return summarize(self.accumulator, self.cats, self.stq_official_quirk)
@@ -152,8 +162,14 @@ class VIPSegEvaluator:
 
 def _read_ids(path: str) -> np.ndarray:
     with Image.open(path) as img:
-        keep = img.mode in ('RGB', 'L', 'I', 'I;16')  # others (RGBA, P, ...) -> RGB
-        return rgb2id(np.asarray(img if keep else img.convert('RGB')))
+        if img.mode in ('L', 'I', 'I;16'):
+            return rgb2id(np.asarray(img))
+        rgb = img if img.mode == 'RGB' else img.convert('RGB')  # RGBA, P, ... -> RGB
+        # Pillow keeps RGB pixels as 4 bytes: packing them as RGBX and masking the pad byte
+        # gives R + 256 G + 256^2 B directly (5x faster than combining three channels)
+        width, height = rgb.size
+        packed = np.frombuffer(rgb.tobytes('raw', 'RGBX'), dtype='<u4').reshape(height, width)
+        return (packed & 0xFFFFFF).astype(np.int64)
 
 
 class _PngFrames(Sequence):
@@ -180,7 +196,7 @@ def _segments_of(frames: Sequence[Mapping[str, Any]]) -> list[list[dict]]:
 
 def _video_task(task: tuple) -> VIPSegAccumulator:
     """Worker: read one video's GT and prediction PNGs and return its statistics."""
-    categories, windows, quirk, video_id, gt_frames, pred_frames, gt_root, pred_root = task
+    categories, options, video_id, gt_frames, pred_frames, gt_root, pred_root = task
     if pred_frames is None:
         raise ValueError(f'video {video_id!r} frame 0: prediction missing (video absent from '
                          f'the prediction json)')
@@ -194,7 +210,7 @@ def _video_task(task: tuple) -> VIPSegAccumulator:
         what = 'prediction missing' if t == len(pred_frames) else 'surplus prediction frame'
         raise ValueError(f'video {video_id!r} frame {t}: {what} (GT has {len(gt_frames)} '
                          f'frames, prediction {len(pred_frames)})')
-    evaluator = VIPSegEvaluator(categories, windows, quirk)
+    evaluator = VIPSegEvaluator(categories, **options)
     return evaluator.video_stats(
         video_id, _PngFrames(gt_root, video_id, gt_frames, 'GT'), _segments_of(gt_frames),
         _PngFrames(pred_root, video_id, pred_frames, 'prediction'), _segments_of(pred_frames))
@@ -203,7 +219,8 @@ def _video_task(task: tuple) -> VIPSegAccumulator:
 def evaluate_vipseg_files(gt_json: str, gt_root: str, pred_json: str, pred_root: str,
                           nproc: int = 1, progress: bool = True, *,
                           windows: Sequence[int] = VIPSEG_WINDOWS,
-                          stq_official_quirk: bool = True) -> dict[str, Any]:
+                          stq_official_quirk: bool = True,
+                          **vpq_options: str) -> dict[str, Any]:
     """Evaluate VIPSeg-format predictions against a VIPSeg GT json and its RGB PNGs.
 
     GT: ``gt_root/<video_id>/<file_name>`` for every frame of the GT json's ``annotations``.
@@ -212,8 +229,9 @@ def evaluate_vipseg_files(gt_json: str, gt_root: str, pred_json: str, pred_root:
     ``pred_root/<video_id>/<file_name>``; a prediction frame whose ``image_id`` differs from
     the GT frame's at the same position is an error. Prediction videos absent from the GT are
     ignored. PNGs are read one frame at a time. ``nproc > 1`` evaluates videos in a process
-    pool and merges the per-video accumulators; ``windows`` / ``stq_official_quirk`` are passed
-    to :class:`VIPSegEvaluator`.
+    pool and merges the per-video accumulators; ``windows``, ``stq_official_quirk`` and
+    ``vpq_options`` (``vpq_tube_key``, ``vpq_crowd``, ``vpq_gt_area``) are passed to
+    :class:`VIPSegEvaluator`.
     """
     with open(gt_json, encoding='utf-8') as f:
         gt = json.load(f)
@@ -222,15 +240,14 @@ def evaluate_vipseg_files(gt_json: str, gt_root: str, pred_json: str, pred_root:
     if not isinstance(pred, Mapping) or 'annotations' not in pred:
         raise ValueError(f'{pred_json}: expected a dict with key "annotations"')
     preds = {str(v['video_id']): v['annotations'] for v in pred['annotations']}
-    evaluator = VIPSegEvaluator(gt['categories'], windows, stq_official_quirk)
-    tasks = [(evaluator.categories, evaluator.windows, evaluator.stq_official_quirk,
-              str(v['video_id']), v['annotations'], preds.get(str(v['video_id'])), gt_root,
-              pred_root) for v in gt['annotations']]
+    evaluator = VIPSegEvaluator(gt['categories'], windows, stq_official_quirk, **vpq_options)
+    tasks = [(evaluator.categories, evaluator.options, str(v['video_id']), v['annotations'],
+              preds.get(str(v['video_id'])), gt_root, pred_root) for v in gt['annotations']]
     seen = set()
     for task in tasks:
-        if task[3] in seen:
-            raise ValueError(f'video {task[3]!r} appears twice in {gt_json}')
-        seen.add(task[3])
+        if task[2] in seen:
+            raise ValueError(f'video {task[2]!r} appears twice in {gt_json}')
+        seen.add(task[2])
     bar = dict(total=len(tasks), desc='vipseg eval', unit='video', disable=not progress)
     if nproc > 1 and len(tasks) > 1:
         with mp.get_context().Pool(min(int(nproc), len(tasks))) as pool:

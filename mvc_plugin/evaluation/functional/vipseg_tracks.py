@@ -5,11 +5,17 @@ pair shares. One ``np.unique`` over combined ids per frame gives that table; eve
 runs on these small arrays, so full-resolution frames are never kept in memory.
 
 Segments are keyed by ``(category, segment id)``: the same id seen with two categories is two
-tracks. Dense track index 0 is void (segment id 0) on both sides.
+tracks (STQ and ``vpq_tube_key='category_id'``); ``gt_rawidx`` / ``pred_rawidx`` map them to
+their segment id for the official VPQ tubes (id only). Dense track index 0 is void (segment id
+0) on both sides. Per frame, ``gt_listed`` keeps the GT segments in ``segments_info`` order
+with that frame's ``iscrowd`` and area (the JSON ``area``, or the pixel count where absent):
+the official VPQ takes a tube's category and crowd flag from its first listing in a window.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -62,6 +68,9 @@ class VideoPairs:
     ``*_cat`` hold category indices (``C`` for void at index 0); ``gt_crowd`` is the GT
     ``iscrowd`` flag (set if any frame marks the segment crowd); ``gt_raw`` the segment ids;
     ``first_gt_id`` is the first id listed in the video's GT ``segments_info`` (0 if none).
+    ``gt_listed[t] = (dense ids in listing order, iscrowd, JSON area, pixel count)`` and
+    ``pred_present[t]`` (dense ids) describe frame ``t``; ``*_rawidx`` map a dense track to
+    the index of its segment id (0 = void) among the video's ids on that side.
     """
 
     video_id: Any
@@ -71,6 +80,11 @@ class VideoPairs:
     gt_crowd: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     pred_cat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     first_gt_id: int = 0
+    gt_listed: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=list)
+    pred_present: list[np.ndarray] = field(default_factory=list)
+    gt_rawidx: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    pred_rawidx: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
 
 
 class _Tracks:
@@ -110,8 +124,11 @@ def check_id_map(ids: Any, video_id: Any, t: int, side: str) -> np.ndarray:
 
 
 def _segments(segments: Any, cats: CategoryTable, video_id: Any, t: int,
-              side: str) -> dict[int, tuple[int, bool]]:
-    """Validate one frame's ``segments_info``; returns id -> (category index, iscrowd)."""
+              side: str) -> dict[int, tuple[int, bool, float]]:
+    """Validate one frame's ``segments_info``; id -> (category index, iscrowd, JSON area).
+
+    The area is NaN where the segment has no ``area``.
+    """
     if not isinstance(segments, Sequence) or isinstance(segments, (str, bytes)):
         raise ValueError(f'{_where(video_id, t)}: {side} segments_info must be a list, got '
                          f'{type(segments).__name__}')
@@ -129,7 +146,13 @@ def _segments(segments: Any, cats: CategoryTable, video_id: Any, t: int,
         if cat_id not in cats.index:
             raise ValueError(f'{_where(video_id, t)}: {side} segment {seg_id} has unknown '
                              f'category_id {cat_id}')
-        out[seg_id] = (cats.index[cat_id], bool(seg.get('iscrowd', 0)))
+        area = seg.get('area')
+        if area is not None and (isinstance(area, bool) or not isinstance(area, Real)
+                                 or not math.isfinite(area) or area < 0):
+            raise ValueError(f'{_where(video_id, t)}: {side} segment {seg_id} has area '
+                             f'{area!r}; expected a non-negative number')
+        out[seg_id] = (cats.index[cat_id], bool(seg.get('iscrowd', 0)),
+                       float('nan') if area is None else float(area))
     return out
 
 
@@ -143,13 +166,13 @@ def _check_ids_match(present: np.ndarray, segs: Mapping[int, Any], video_id: Any
                          f'map: {only_json[:10]}')
 
 
-def _dense(present: np.ndarray, segs: Mapping[int, tuple[int, bool]], tracks: _Tracks,
+def _dense(present: np.ndarray, segs: Mapping[int, tuple[int, bool, float]], tracks: _Tracks,
            with_crowd: bool) -> np.ndarray:
     """Dense track index of each (sorted) present raw id; 0 stays void."""
     out = np.zeros(present.shape, dtype=np.int64)
     for j, raw in enumerate(present.tolist()):
         if raw:
-            cat, crowd = segs[raw]
+            cat, crowd, _ = segs[raw]
             out[j] = tracks.lookup(cat, raw, crowd and with_crowd)
     return out
 
@@ -192,14 +215,36 @@ def parse_video(video_id: Any, gt_ids: Sequence[Any], gt_segments: Sequence[Any]
         _check_ids_match(p_present, pred_segs, video_id, t, 'prediction')
         g_dense = _dense(g_present, gt_segs, gt_tracks, True)
         p_dense = _dense(p_present, pred_segs, pred_tracks, False)
-        result.frames.append((g_dense[np.searchsorted(g_present, g_raw)],
-                              p_dense[np.searchsorted(p_present, p_raw)],
+        g_frame = g_dense[np.searchsorted(g_present, g_raw)]
+        result.frames.append((g_frame, p_dense[np.searchsorted(p_present, p_raw)],
                               counts.astype(np.int64)))
+        result.gt_listed.append(_listing(gt_segs, g_present, g_dense, g_frame, counts))
+        result.pred_present.append(p_dense[p_dense > 0])
     result.gt_cat = np.array(gt_tracks.cat, dtype=np.int64)
     result.gt_raw = np.array(gt_tracks.raw, dtype=np.int64)
     result.gt_crowd = np.array(gt_tracks.crowd, dtype=bool)
     result.pred_cat = np.array(pred_tracks.cat, dtype=np.int64)
+    result.gt_rawidx = _raw_index(result.gt_raw)
+    result.pred_rawidx = _raw_index(np.array(pred_tracks.raw, dtype=np.int64))
     return result
+
+
+def _listing(segs: Mapping[int, tuple[int, bool, float]], present: np.ndarray,
+             dense: np.ndarray, g_frame: np.ndarray, counts: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One frame's GT segments in ``segments_info`` order: dense id, iscrowd, area, pixels."""
+    pixels = np.bincount(g_frame, counts, minlength=int(dense.max(initial=0)) + 1)
+    ids = np.array(list(segs), dtype=np.int64)
+    d = dense[np.searchsorted(present, ids)] if ids.size else np.zeros(0, np.int64)
+    crowd = np.array([segs[i][1] for i in segs], dtype=bool)
+    area = np.array([segs[i][2] for i in segs], dtype=np.float64)
+    return d, crowd, area, pixels[d].astype(np.float64)
+
+
+def _raw_index(raw: np.ndarray) -> np.ndarray:
+    """Index of each dense track's segment id among the distinct ids (void 0 -> 0)."""
+    _, inverse = np.unique(raw, return_inverse=True)
+    return inverse.astype(np.int64)
 
 
 def aggregate_pairs(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],

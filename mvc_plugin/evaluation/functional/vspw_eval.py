@@ -77,6 +77,16 @@ def _check_frame(where: str, gt: np.ndarray, pred: np.ndarray, shape: Optional[t
                          f'truth shape {gt.shape}')
     if shape is not None and gt.shape != shape:
         raise ValueError(f'{where}: shape {gt.shape} differs from frame 0 shape {shape}')
+    if pred.dtype == np.uint8 and gt.dtype == np.uint8:  # the PNG case, two cheap passes
+        if pred.size and int(pred.max()) >= num_classes:
+            bad = pred[pred >= num_classes][0]
+            raise ValueError(f'{where}: prediction value {int(bad)} outside 0..{num_classes - 1}')
+        # uint8 wrap-around: 255 (void) -> 0, labels 0..C -> 1..C+1, anything else above
+        if gt.size and int(np.add(gt, 1, dtype=np.uint8).max()) > num_classes + 1:
+            bad = gt[(gt > num_classes) & (gt != 255)][0]
+            raise ValueError(f'{where}: ground-truth label {int(bad)} is not 0 (others), 255 '
+                             f'(void) or a class label 1..{num_classes}')
+        return
     if pred.size and (int(pred.min()) < 0 or int(pred.max()) >= num_classes):
         bad = pred[(pred < 0) | (pred >= num_classes)][0]
         raise ValueError(f'{where}: prediction value {int(bad)} outside 0..{num_classes - 1}')
@@ -96,7 +106,11 @@ def score_video(name: str, gt_frames: Iterable[np.ndarray], pred_frames: Iterabl
     Errors name the frame index and, if given, its file name from ``frame_names``.
     """
     C = num_classes
-    confusion = np.zeros(C * C, dtype=np.int64)
+    confusion = np.zeros((C + 1) * C, dtype=np.int64)  # row C collects "others" and void
+    index_type = np.uint16 if (C + 1) * C < 2**16 else np.int64  # narrow = faster
+    row = np.full(max(256, C + 2), C, dtype=index_type)  # raw GT label -> confusion row
+    row[1:C + 1] = np.arange(C)
+    start_type = np.uint16 if num_frames < 2**16 else np.int32
     accs: dict[int, list[float]] = {n: [] for n in vc_windows}
     shape = prev_gt = prev_pred = gt_start = pred_start = None
     t = -1
@@ -104,28 +118,29 @@ def score_video(name: str, gt_frames: Iterable[np.ndarray], pred_frames: Iterabl
         gt, pred = np.asarray(gt), np.asarray(pred)
         where = f'video {name!r}, frame {t}' + (f' ({frame_names[t]})' if frame_names else '')
         _check_frame(where, gt, pred, shape, C)
-        valid = (gt != 0) & (gt != 255)
-        confusion += np.bincount((gt[valid].astype(np.int64) - 1) * C + pred[valid],
-                                 minlength=C * C)
+        index = row[gt]
+        index *= index_type(C)
+        index += pred.astype(index_type, copy=False)  # checked: 0 <= pred < C
+        confusion += np.bincount(index.ravel(), minlength=(C + 1) * C)
         if t == 0:
             shape = gt.shape
-            gt_start = np.zeros(shape, dtype=np.int32)
-            pred_start = np.zeros(shape, dtype=np.int32)
+            gt_start = np.zeros(shape, dtype=start_type)
+            pred_start = np.zeros(shape, dtype=start_type)
         else:
-            gt_start[gt != prev_gt] = t  # a new run of identical labels starts here
-            pred_start[pred != prev_pred] = t
+            np.copyto(gt_start, t, where=gt != prev_gt)  # a run of equal labels starts here
+            np.copyto(pred_start, t, where=pred != prev_pred)
         prev_gt, prev_pred = gt, pred
         for n in vc_windows:
             i = t - n + 1  # window [i, t]; official range(L - n) skips i = L - n
             if 0 <= i < num_frames - n:
                 gt_common = gt_start <= i
-                denom = int(gt_common.sum())
+                denom = int(np.count_nonzero(gt_common))
                 if denom:
                     hits = int(np.count_nonzero(gt_common & (pred_start <= i)))
                     accs[n].append(hits / denom)
     if t + 1 != num_frames:
         raise ValueError(f'video {name!r}: expected {num_frames} frames, got {t + 1}')
-    return VideoScore(confusion.reshape(C, C), accs)
+    return VideoScore(confusion.reshape(C + 1, C)[:C], accs)
 
 
 class VSPWEvaluator:

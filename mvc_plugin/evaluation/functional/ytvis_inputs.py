@@ -1,19 +1,24 @@
 """Official YouTube-VIS / OVIS JSON (ground truth and results list) -> two pycocotools ``COCO``s.
 
 Validates every field :func:`~.ytvis_eval.evaluate_ytvis` reads (a bad entry is a ``ValueError``
-naming its video), normalises RLEs (uncompressed, compressed ``str`` / ``bytes``; counts that
-do not match the frame size are refused before pycocotools decodes them), and stores per track
-the per-frame areas, their mean (the official area used for the size ranges) and the masks.
+naming its video), normalises segmentations (polygon lists, as the official ``ytvos`` API reads
+them; uncompressed and compressed ``str`` / ``bytes`` RLEs; counts that do not match the frame
+size are refused before pycocotools decodes them; ``None`` or ``[]`` is no mask), and stores per
+track the per-frame areas, their mean (the official area used for the size ranges) and the masks.
 """
 from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
+
+from mvc_plugin.datasets.segm_formats import (is_empty_segm, is_polygon, polygon_problem,
+                                              segm_to_rle)
 
 __all__ = ['build_ytvis_cocos']
 
@@ -39,12 +44,23 @@ def _require(obj: Mapping, keys: Sequence[str], where: str) -> None:
 
 def _normalise_rle(rle: Any, height: int, width: int, video_id: Any,
                    where: str) -> dict:
-    """Return a compressed RLE (bytes counts) after checking its size."""
+    """Return a compressed RLE (bytes counts) after checking its size.
+
+    A polygon list is rasterised at the video's size (official ``annToRLE``).
+    """
+    if type(rle) is dict and type(rle.get('counts')) is str:  # the common case, fast
+        size = rle.get('size')
+        if type(size) is list and len(size) == 2 and size[0] == height and size[1] == width:
+            return {'size': [height, width], 'counts': rle['counts'].encode('ascii')}
+    if is_polygon(rle):
+        problem = polygon_problem(rle)
+        if problem is not None:
+            raise _fail(video_id, f'{where}: {problem}')
+        return segm_to_rle(rle, height, width)
     if not isinstance(rle, Mapping) or 'counts' not in rle \
             or 'size' not in rle:
-        raise _fail(video_id, f'{where} is not an RLE dict with "size" and '
-                    f'"counts" (got {type(rle).__name__}); polygons are not '
-                    'supported')
+        raise _fail(video_id, f'{where} is not a polygon list or an RLE dict with '
+                    f'"size" and "counts" (got {type(rle).__name__})')
     size = [int(s) for s in rle['size']]
     if size != [height, width]:
         raise _fail(video_id, f'{where} has size {size} but the video is '
@@ -88,7 +104,7 @@ def _track(ann: Mapping, video: Mapping, length: int, where: str) -> tuple:
                     f'video has {length} frames')
     h, w = int(video['height']), int(video['width'])
     rles = [
-        None if s is None else _normalise_rle(s, h, w, vid,
+        None if is_empty_segm(s) else _normalise_rle(s, h, w, vid,
                                               f'{where}, frame {t}')
         for t, s in enumerate(segms)
     ]

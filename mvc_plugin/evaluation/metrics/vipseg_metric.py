@@ -37,6 +37,9 @@ class VIPSegMetric(VideoBufferMixin, BaseMetric):
         ann_file: the split's panoptic JSON (ground truth ``segments_info`` and categories).
         seg_prefix: folder of the ground-truth RGB PNGs (``<seg_prefix>/<video>/<file>.png``).
         windows, stq_official_quirk: see :class:`VIPSegEvaluator`.
+        vpq_tube_key, vpq_crowd, vpq_gt_area: the VPQ tube rules, official by default
+            (``'id'``, ``'last'``, ``'json'``); ``'category_id'``, ``'all'``, ``'pixels'`` give
+            the plug-in's earlier variants (docs/metrics.md).
         format_only / outfile_prefix: write ``<prefix>/pan_pred/<video>/<frame>.png`` and
             ``<prefix>/pred.json`` in the official format (also when evaluating, if a prefix is
             given).
@@ -49,7 +52,8 @@ class VIPSegMetric(VideoBufferMixin, BaseMetric):
 
     def __init__(self, ann_file: str, seg_prefix: str, windows: Sequence[int] = (1, 2, 4, 6, 8),
                  stq_official_quirk: bool = True, format_only: bool = False,
-                 outfile_prefix: Optional[str] = None, **kwargs) -> None:
+                 outfile_prefix: Optional[str] = None, vpq_tube_key: str = 'id',
+                 vpq_crowd: str = 'last', vpq_gt_area: str = 'json', **kwargs) -> None:
         super().__init__(**kwargs)
         with open(ann_file) as f:
             gt = json.load(f)
@@ -60,8 +64,10 @@ class VIPSegMetric(VideoBufferMixin, BaseMetric):
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
         self._eval_args = dict(categories=self.categories, windows=tuple(windows),
-                               stq_official_quirk=stq_official_quirk)
-        VIPSegEvaluator(**self._eval_args)
+                               stq_official_quirk=stq_official_quirk,
+                               vpq_tube_key=vpq_tube_key, vpq_crowd=vpq_crowd,
+                               vpq_gt_area=vpq_gt_area)
+        VIPSegEvaluator(**self._eval_args)  # checks the arguments now
         self._init_buffer()
         self._pred_json: Dict[str, list] = {}
 
@@ -83,7 +89,15 @@ class VIPSegMetric(VideoBufferMixin, BaseMetric):
         void = len(cat_of)
         values, inverse = np.unique(pan, return_inverse=True)
         labels = values % INSTANCE_OFFSET
-        seg_ids = np.where(labels == void, 0, values.astype(np.int64) + 1)
+        inst = values.astype(np.int64) // INSTANCE_OFFSET
+        # a thing's id is its instance (track) id alone, as DVIS++ writes its VPS output: an
+        # object whose running-mean class changes keeps its id (the official VPQ gives the
+        # tube the class of its first frame in the window); stuff: label + 1
+        seg_ids = np.where(labels == void, 0, np.where(inst > 0, inst * INSTANCE_OFFSET,
+                                                       values.astype(np.int64)) + 1)
+        things = seg_ids[inst > 0]
+        if len(np.unique(things)) < len(things):  # one instance id with two labels
+            seg_ids = np.where(labels == void, 0, values.astype(np.int64) + 1)
         ids = seg_ids[inverse].reshape(pan.shape)  # one pass, not one per segment
         segments = [dict(id=int(i), category_id=cat_of[int(label)], iscrowd=0)
                     for i, label in zip(seg_ids, labels) if label != void]
