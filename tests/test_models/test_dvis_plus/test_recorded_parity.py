@@ -3,7 +3,7 @@
 ``tests/data/dvispp_parity_small.pth`` was written by
 ``python tools/dev/dvispp_parity.py --official-root DIR --size small --seed 7 --save-fixture ...``
 on a checkout of ``zhang-tao-whu/DVIS_Plus``: random official weights, the inputs, and the
-official outputs (decoder + re-id, tracker, refiner, and the VIS / VSS / VPS video results online
+official outputs (pixel decoder, decoder + re-id, tracker, refiner, and the VIS / VSS / VPS video results online
 and offline), computed in float64. Here our modules load those weights through the checkpoint
 key tables and must reproduce every output.
 """
@@ -38,7 +38,8 @@ def _ours(data):
 def test_fixture_covers_every_component(recorded):
     data, _ = recorded
     components = {k.split('.')[0] for k in data['official']}
-    assert components == {'decoder', 'tracker', 'refiner', 'e2e_online', 'e2e_offline'}
+    assert components == {'pixel_decoder', 'decoder', 'tracker', 'refiner', 'e2e_online',
+                          'e2e_offline'}
     assert data['inputs']['track_embeds'].shape[1] >= 6  # at least 6 frames tracked
     # the tracker really re-associates queries (not the identity matching)
     indices = data['official']['tracker.indices'].long()
@@ -50,7 +51,8 @@ def test_every_output_matches_the_official(recorded):
     data, inputs = recorded
     diffs = compare_outputs(data['official'], run_ours(_ours(data), inputs, data['size']))
     assert set(diffs) == {f'{c}_max_abs_diff' for c in
-                          ('decoder', 'tracker', 'refiner', 'e2e_online', 'e2e_offline')}
+                          ('pixel_decoder', 'decoder', 'tracker', 'refiner', 'e2e_online',
+                           'e2e_offline')}
     assert all(v <= TOLERANCE for v in diffs.values()), diffs
 
 
@@ -60,6 +62,8 @@ def test_every_output_matches_the_official(recorded):
     ('refiner', 'layers.0.short_conv.conv.0.weight', 'refiner'),
     ('refiner', 'activation_proj.weight', 'refiner'),
     ('decoder', 'reid_embed.4.bias', 'decoder'),
+    ('decoder', 'pixel_decoder.level_encoding.weight', 'pixel_decoder'),
+    ('decoder', 'pixel_decoder.encoder.layers.0.self_attn.sampling_offsets.bias', 'pixel_decoder'),
     ('decoder', 'transformer_decoder.layers.2.ffn.layers.1.bias', 'decoder'),
 ])
 def test_a_planted_change_is_caught(recorded, module, param, component):
