@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
+from mvc_plugin.engine.checkpoint_safety import checkpoint_globals
 from mvc_plugin.models.mvc.patch_mask_generator import PatchMaskGenerator
 from .attention import AttentionProbe, find_query_head
 from .masking import InputMasker, denormalise
@@ -70,7 +71,8 @@ def load_model_and_loader(config: str, checkpoint: Optional[str],
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        with checkpoint_globals():  # mmengine checkpoints hold a few non-tensor globals
+            load_checkpoint(model, checkpoint, map_location='cpu')
     model.to(device).eval()
     loader = Runner.build_dataloader(cfg.test_dataloader)
     return cfg, model, loader

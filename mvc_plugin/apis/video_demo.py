@@ -26,6 +26,7 @@ from mmengine.structures import InstanceData
 from PIL import Image
 from tqdm import tqdm
 
+from ..engine.checkpoint_safety import checkpoint_globals
 from ..models.video_heads.video_streaming import StreamState
 from .video_source import open_video_source
 
@@ -64,7 +65,8 @@ def _load_streaming_model(config: str, checkpoint: str, device: str) -> tuple:
                          'decoupled video segmentor config (configs/dvis_*.py)')
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    state = _load_checkpoint(checkpoint, map_location='cpu')
+    with checkpoint_globals():  # mmengine checkpoints hold a few non-tensor globals
+        state = _load_checkpoint(checkpoint, map_location='cpu')
     meta = state.get('meta') if isinstance(state.get('meta'), dict) else {}
     state = state.get('state_dict', state)
     own = model.state_dict()
