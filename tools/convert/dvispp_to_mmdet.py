@@ -10,7 +10,8 @@ Example::
 The official checkpoints are published by the DVIS++ authors (see the official repository's
 ``MODEL_ZOO.md``). ``--config`` (recommended) builds the matching shipped config and checks that
 the result loads into it with ``strict=True`` (every key present, no extra key, same shapes:
-stage, backbone and class count must match). Any problem -- keys no table maps, keys the config
+stage, backbone and class count must match; for a segmenter-stage checkpoint, into the config's
+segmenter, the tracker being trained in the next stage). Any problem -- keys no table maps, keys the config
 expects and the checkpoint lacks, shape differences -- is listed, the exit code is 2 and nothing
 is written; the output file only ever appears complete (atomic write).
 """
@@ -61,6 +62,9 @@ def check_against_config(converted: dict, config: str, stage: str) -> List[str]:
         problems.append(f'the checkpoint is a DVIS++ {stage} model, {config} expects a '
                         f'{wanted} model')
     model = MODELS.build(model_cfg)
+    if stage == 'segmenter':  # the tracker of a segmenter-stage config starts in stage 2
+        model = model.segmenter
+        converted = {k[len('segmenter.'):]: v for k, v in converted.items()}
     expected = model.state_dict()
     problems += [f'missing in the checkpoint: {k}' for k in expected if k not in converted]
     problems += [f'not in the config: {k}' for k in converted if k not in expected]

@@ -210,6 +210,33 @@ def time_ratios(models, ours, inputs) -> Dict[str, float]:
     return {f'{k}_time_ratio': round(_ratio(a, b), 3) for k, (a, b) in pairs.items()}
 
 
+def official_r50_key_shapes(off, num_classes: int = 40) -> Dict[str, list]:
+    """Names and shapes of an official DVIS++ R50 offline model's parameters and buffers,
+    without the backbone (detectron2's ResNet is not imported here): the official module
+    structure at the published sizes (Mask2Former R50: 100 queries, 10 decoder layers, pixel
+    decoder 6 encoder layers with FFN 1024; tracker / refiner 6 layers, width 512)."""
+    widths = dict(res2=256, res3=512, res4=1024, res5=2048)
+    shapes = {k: off.shape_spec(channels=c, stride=4 * 2 ** i)
+              for i, (k, c) in enumerate(widths.items())}
+    video = dict(hidden_channel=512, feedforward_channel=2048, num_head=8, decoder_layer_num=6,
+                 mask_dim=256, class_num=num_classes)
+    parts = {
+        'sem_seg_head.pixel_decoder.': off.pixel_decoder_cls(
+            shapes, transformer_dropout=0.0, transformer_nheads=8,
+            transformer_dim_feedforward=1024, transformer_enc_layers=6, conv_dim=256,
+            mask_dim=256, norm='GN', transformer_in_features=['res3', 'res4', 'res5'],
+            common_stride=4),
+        'sem_seg_head.predictor.': off.decoder_cls(
+            in_channels=256, mask_classification=True, num_classes=num_classes, hidden_dim=256,
+            num_queries=100, nheads=8, dim_feedforward=2048, dec_layers=9, pre_norm=False,
+            mask_dim=256, enforce_input_project=False, num_frames=5, num_reid_head_layers=3,
+            reid_hidden_dim=256),
+        'tracker.': off.tracker_cls(**video, noise_mode='wa'),
+        'refiner.': off.refiner_cls(**video, windows=3)}
+    return {prefix + k: list(v.shape) for prefix, m in parts.items()
+            for k, v in m.state_dict().items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--official-root', required=True)
@@ -221,12 +248,19 @@ def main() -> int:
                         help='precision of the comparison (float64: implementation differences '
                              'stand far above rounding)')
     parser.add_argument('--save-fixture', metavar='FILE')
+    parser.add_argument('--save-r50-keys', metavar='FILE',
+                        help='write the official R50 model key names and shapes (JSON) for the '
+                             'converter test, then exit')
     args = parser.parse_args()
     if args.losses:
         print('dvispp_parity: --losses is not implemented yet (the DVIS++ losses are not '
               'ported); run without it', file=sys.stderr)
         return 2
     off = load_official(args.official_root)
+    if args.save_r50_keys:
+        with open(args.save_r50_keys, 'w') as f:
+            json.dump(official_r50_key_shapes(off), f, sort_keys=True)
+        return 0
     s = PARITY_SIZES[args.size]
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
