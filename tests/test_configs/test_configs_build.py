@@ -11,17 +11,18 @@ from mmdet.models import Mask2Former, Mask2FormerVideo
 from mmseg.models import EncoderDecoder
 
 from mvc_plugin.models import DecoupledVideoSegmentor
+from mvc_plugin.models.dvis_plus import DVISPlusVideoSegmentor
 
 from .config_files import CONFIG_DIR, CONFIGS
 
 # the host model each config family builds (by file-name prefix)
 HOSTS = {'vis': Mask2FormerVideo, 'vss': EncoderDecoder, 'vps': Mask2Former,
-         'dvis': DecoupledVideoSegmentor}
+         'dvis': DecoupledVideoSegmentor, 'dvis-pp': DVISPlusVideoSegmentor}
 
 
 def _head(host_cfg):
     """The Mask2Former head config of a host model config."""
-    if host_cfg.type == 'DecoupledVideoSegmentor':
+    if host_cfg.type in ('DecoupledVideoSegmentor', 'DVISPlusVideoSegmentor'):
         return host_cfg.segmenter.panoptic_head
     return host_cfg.get('track_head') or host_cfg.get('decode_head') or host_cfg.panoptic_head
 
