@@ -20,8 +20,8 @@ from ..models.dvis_plus import DVISPlusReferringTracker, DVISPlusTemporalRefiner
 from ..models.dvis_plus.official_keys import (DECODER_RULES, PIXEL_DECODER_RULES,
                                               REFINER_RULES, TRACKER_RULES, convert_keys)
 from ..models.dvis_plus.video_inference import (resize_video_masks, video_class_probs,
-                                                vis_video_results, vps_video_results,
-                                                vss_video_results)
+                                                vis_video_results, vss_video_results)
+from ..models.dvis_plus.video_panoptic_fusion import VideoPanopticFusion
 
 __all__ = ['LOOSE_VPS', 'PARITY_SIZES', 'build_ours', 'compare_outputs', 'load_official_weights', 'run_ours']
 
@@ -118,6 +118,16 @@ def _decode(head: torch.nn.Module, feats: List[Tensor], mask_features: Tensor) -
                 embeds=embeds[None], embeds_no_norm=no_norm[None])
 
 
+def _panoptic(probs: Tensor, mask_probs: Tensor, things: int, object_thr: float,
+              overlap_thr: float):
+    """The model's VPS path: :class:`VideoPanopticFusion`, frame by frame in two passes."""
+    fusion = VideoPanopticFusion(probs, things, object_thr, overlap_thr)
+    for t in range(mask_probs.shape[1]):
+        fusion.count(mask_probs[:, t])
+    infos = fusion.segments()
+    return torch.stack([fusion.paint(mask_probs[:, t]) for t in range(mask_probs.shape[1])]), infos
+
+
 @torch.no_grad()
 def run_ours(ours: Dict[str, torch.nn.Module], inputs: Dict[str, Tensor],
              s: Dict[str, int]) -> Dict[str, Tensor]:
@@ -155,11 +165,11 @@ def run_ours(ours: Dict[str, torch.nn.Module], inputs: Dict[str, Tensor],
         out[f'e2e_{mode}.vis_masks'] = logits[objects] > 0
         mask_probs = resize_video_masks(res['pred_masks'][0], *shapes, sigmoid=True)
         out[f'e2e_{mode}.vss'] = vss_video_results(probs, mask_probs)
-        pan, infos, _ = vps_video_results(probs, mask_probs, s['things'])
+        pan, infos = _panoptic(probs, mask_probs, s['things'], 0.8, 0.8)
         out[f'e2e_{mode}.vps'] = pan
         out[f'e2e_{mode}.vps_categories'] = torch.tensor([i['category_id'] for i in infos],
                                                          dtype=torch.long)
-        pan, infos, _ = vps_video_results(probs, mask_probs, s['classes'], *LOOSE_VPS)
+        pan, infos = _panoptic(probs, mask_probs, s['classes'], *LOOSE_VPS)
         out[f'e2e_{mode}.vps_loose'] = pan
         out[f'e2e_{mode}.vps_loose_categories'] = torch.tensor(
             [i['category_id'] for i in infos], dtype=torch.long)

@@ -34,7 +34,7 @@ from ..video_heads import DecoupledVideoSegmentor
 from ..video_heads.segmentation_outputs import frame_mask_logits
 from ..video_heads.video_results import (RLEMaskStore, check_frame_sizes, postprocess_masks,
                                          select_video_topk)
-from .video_inference import video_class_probs
+from .video_inference import video_class_probs, vss_video_results
 from .video_panoptic_fusion import VideoPanopticFusion
 
 __all__ = ['DVISPlusVideoSegmentor']
@@ -167,9 +167,9 @@ class DVISPlusVideoSegmentor(DecoupledVideoSegmentor):
 
     def _set_vss(self, frames, probs: Tensor, masks: Tensor, rescale: bool) -> None:
         for t, frame in enumerate(frames):
-            mask_probs = self._frame_probs(masks, frame, t, rescale)
-            semseg = torch.einsum('qc,qhw->chw', probs[:, :-1].to(mask_probs), mask_probs)
-            frame.pred_sem_seg = PixelData(data=semseg.argmax(0)[None].to(torch.int32))
+            mask_probs = self._frame_probs(masks, frame, t, rescale)[:, None]
+            semseg = vss_video_results(probs.to(mask_probs), mask_probs)  # (1, H, W)
+            frame.pred_sem_seg = PixelData(data=semseg.to(torch.int32))
 
     def _set_vps(self, frames, probs: Tensor, masks: Tensor, rescale: bool) -> None:
         fusion = VideoPanopticFusion(probs.cpu(), self.num_thing_classes,
@@ -177,9 +177,9 @@ class DVISPlusVideoSegmentor(DecoupledVideoSegmentor):
                                      self.test_cfg['overlap_thr'])
         for t, frame in enumerate(frames):
             fusion.count(self._frame_probs(masks, frame, t, rescale))
-        num_classes = probs.shape[-1] - 1
-        codes = torch.full((len(fusion.segments()) + 1,), num_classes, dtype=torch.int64)
-        for info in fusion.segments():
+        segments = fusion.segments()
+        codes = torch.full((len(segments) + 1,), probs.shape[-1] - 1, dtype=torch.int64)
+        for info in segments:
             codes[info['id']] = info['category_id'] + (info['object'] + 1) * INSTANCE_OFFSET \
                 if info['isthing'] else info['category_id']
         for t, frame in enumerate(frames):

@@ -8,19 +8,15 @@
 * VIS: top-``max_num`` (object, class) pairs over all objects x classes (10 YouTube-VIS, 20 OVIS
   in the official configs); a mask is ``logit > 0``.
 * VSS: ``argmax_c sum_q p(c|q) sigmoid(mask_q)``.
-* VPS: objects with ``max p > object_mask_threshold`` (not no-object), ``p * sigmoid(mask)``
-  argmax over the **whole video**, a segment kept when its won area over its own ``>= 0.5``
-  area is ``>= overlap_threshold`` (both areas over all frames); stuff segments of one class
-  merged; ids ``1..n`` in order of the kept objects.
+* VPS: :class:`~.video_panoptic_fusion.VideoPanopticFusion` (whole-video rule, frame by frame).
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['resize_video_masks', 'video_class_probs', 'vis_video_results',
-           'vps_video_results', 'vss_video_results']
+__all__ = ['resize_video_masks', 'video_class_probs', 'vis_video_results', 'vss_video_results']
 
 
 def video_class_probs(frame_logits: Tensor, online_logits: Optional[Tensor] = None) -> Tensor:
@@ -62,48 +58,3 @@ def vss_video_results(class_probs: Tensor, mask_probs: Tensor) -> Tensor:
     class map."""
     semseg = torch.einsum('qc,qthw->cthw', class_probs[:, :-1], mask_probs)
     return semseg.max(0)[1]
-
-
-def vps_video_results(class_probs: Tensor, mask_probs: Tensor, num_thing_classes: int,
-                      object_mask_thr: float = 0.8, overlap_thr: float = 0.8
-                      ) -> Tuple[Tensor, List[Dict], List[int]]:
-    """Panoptic fusion over the whole video (see the module docstring).
-
-    Returns:
-        ``(T, H, W)`` int32 segment ids (0 = void), ``segments_info`` (``id``, ``isthing``,
-        ``category_id``) and the object index of each segment.
-    """
-    scores, labels = class_probs.max(-1)
-    keep = labels.ne(class_probs.shape[-1] - 1) & (scores > object_mask_thr)
-    objects = torch.nonzero(keep).flatten().tolist()
-    masks = mask_probs[keep]
-    panoptic = torch.zeros(mask_probs.shape[1:], dtype=torch.int32, device=mask_probs.device)
-    infos: List[Dict] = []
-    ids: List[int] = []
-    if masks.shape[0] == 0:
-        return panoptic, infos, ids
-    winner = (scores[keep].view(-1, 1, 1, 1).to(masks) * masks).argmax(0)
-    stuff_ids: Dict[int, int] = {}
-    next_id = 0
-    for k, obj in enumerate(objects):
-        label = int(labels[obj])
-        isthing = label < num_thing_classes
-        won = winner == k
-        own = masks[k] >= 0.5
-        mask = won & own
-        won_area, own_area = int(won.sum()), int(own.sum())
-        if won_area == 0 or own_area == 0 or not bool(mask.any()):
-            continue
-        if won_area / own_area < overlap_thr:
-            continue
-        if not isthing:
-            if label in stuff_ids:
-                panoptic[mask] = stuff_ids[label]
-                continue
-            stuff_ids[label] = next_id + 1
-        next_id += 1
-        panoptic[mask] = next_id
-        infos.append(dict(id=next_id, isthing=bool(isthing), category_id=label))
-        ids.append(obj)
-    return panoptic, infos, ids
-

@@ -1,8 +1,9 @@
 """DVIS++'s whole-video panoptic fusion, computed frame by frame.
 
-The official VPS inference (:func:`~.video_inference.vps_video_results`) decides which objects
-become segments from areas summed over the **whole video**, so it holds every frame's masks at
-the original size at once. :class:`VideoPanopticFusion` gives the same result in two passes over
+The official VPS inference (``inference_video_vps``: objects with ``max p > 0.8`` that are not
+no-object compete by ``p * sigmoid(mask)``; an object is kept when its won area over its own
+``sigmoid >= 0.5`` area is ``>= 0.8``; stuff of one class merged; ids ``1..n`` in order) sums the
+areas over the **whole video**, so it holds every frame's masks at the original size at once. :class:`VideoPanopticFusion` gives the same result in two passes over
 the frames -- :meth:`count` (areas), then :meth:`paint` -- holding one frame at a time.
 """
 from typing import Dict, List
