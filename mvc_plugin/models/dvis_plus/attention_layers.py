@@ -12,17 +12,9 @@ from mmcv.cnn.bricks.transformer import FFN, MultiheadAttention
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from ..layers import ObjectMaskedAttention
+from ..layers import ObjectMaskedAttention, resolve_oma_cfg
 
-__all__ = ['KeyAttentionLayer', 'PostNormFFN', 'PostNormSelfAttention', 'resolve_oma',
-           'mlp']
-
-
-def resolve_oma(oma_cfg: Optional[dict]) -> Optional[dict]:
-    """``None`` for plain attention (``None`` or ``dict(mode='off')``), else a copy."""
-    if oma_cfg is None or oma_cfg.get('mode', 'hard') == 'off':
-        return None
-    return dict(oma_cfg)
+__all__ = ['KeyAttentionLayer', 'PostNormFFN', 'PostNormSelfAttention', 'mlp']
 
 
 def mlp(in_dims: int, hidden_dims: int, out_dims: int, num_layers: int) -> nn.Sequential:
@@ -47,7 +39,7 @@ class KeyAttentionLayer(BaseModule):
                  oma_cfg: Optional[dict] = None) -> None:
         super().__init__()
         kwargs = dict(embed_dims=embed_dims, num_heads=num_heads, batch_first=True)
-        oma_cfg = resolve_oma(oma_cfg)
+        oma_cfg = resolve_oma_cfg(oma_cfg)
         self.attn = MultiheadAttention(**kwargs) if oma_cfg is None else \
             ObjectMaskedAttention(**kwargs, **oma_cfg)
         self.norm = nn.LayerNorm(embed_dims)

@@ -22,9 +22,27 @@ from torch import Tensor
 
 from mmdet.registry import MODELS
 
-__all__ = ['ObjectMaskedAttention', 'multihead_attention_weights', 'relevance_from_logits']
+__all__ = ['ObjectMaskedAttention', 'multihead_attention_weights', 'relevance_from_logits',
+           'resolve_oma_cfg']
 
-_MODES = ('hard', 'soft')
+_MODES = ('off', 'hard', 'soft')
+
+
+def resolve_oma_cfg(oma_cfg: Optional[dict]) -> Optional[dict]:
+    """The one meaning of ``oma_cfg`` in every module that takes it: ``None`` or
+    ``dict(mode='off')`` -> ``None`` (plain attention); otherwise a copy of the
+    :class:`ObjectMaskedAttention` arguments (``mode`` defaults to ``'hard'``).
+
+    A dict with ``mode='off'`` lets a config that inherits an OMA setting switch it off.
+    """
+    if oma_cfg is None:
+        return None
+    if not isinstance(oma_cfg, dict):
+        raise TypeError(f'oma_cfg must be None or a dict, got {type(oma_cfg).__name__}')
+    mode = oma_cfg.get('mode', 'hard')
+    if mode not in _MODES:
+        raise ValueError(f'oma_cfg mode must be one of {_MODES}, got {mode!r}')
+    return None if mode == 'off' else dict(oma_cfg)
 
 
 def relevance_from_logits(cls_logits: Tensor, threshold: Optional[float] = None) -> Tensor:
@@ -48,8 +66,9 @@ class ObjectMaskedAttention(MultiheadAttention):
     """:class:`MultiheadAttention` whose keys are gated by a per-key relevance.
 
     Args:
-        mode (str): ``'hard'`` (drop keys with ``r < threshold``) or ``'soft'`` (add
-            ``log(max(r, eps))`` to the logits). Defaults to ``'hard'``.
+        mode (str): ``'hard'`` (drop keys with ``r < threshold``), ``'soft'`` (add
+            ``log(max(r, eps))`` to the logits) or ``'off'`` (plain attention: the relevance
+            is ignored, as ``oma_cfg=None`` elsewhere). Defaults to ``'hard'``.
         threshold (float | None | str): τ. ``'auto'`` means 0.5 for hard and None (no threshold)
             for soft. In soft mode relevances below τ are set to 0 before the log.
         eps (float): lower clamp of ``r`` before the log in soft mode (``log(eps)`` is the
@@ -63,7 +82,7 @@ class ObjectMaskedAttention(MultiheadAttention):
         super().__init__(*args, **kwargs)
         if mode not in _MODES:
             raise ValueError(f'ObjectMaskedAttention mode must be one of {_MODES}, got {mode!r}')
-        if threshold == 'auto':
+        if threshold == 'auto' or mode == 'off':
             threshold = 0.5 if mode == 'hard' else None
         if mode == 'hard' and threshold is None:
             raise ValueError('hard ObjectMaskedAttention needs a float threshold')
@@ -126,7 +145,7 @@ class ObjectMaskedAttention(MultiheadAttention):
         Either the inputs unchanged (OMA is a no-op here) or one float mask of shape
         ``(B * num_heads, Q, K)`` holding the given masks plus OMA, with ``key_padding_mask=None``.
         """
-        if key_relevance is None:  # plain attention, inputs untouched
+        if key_relevance is None or self.mode == 'off':  # plain attention, inputs untouched
             return attn_mask, key_padding_mask
         batch, num_queries, num_keys = self._sizes(query, key)
         self._check_relevance(key_relevance, batch, num_keys)

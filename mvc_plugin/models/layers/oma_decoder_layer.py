@@ -15,7 +15,7 @@ from mmdet.models.layers.transformer import (Mask2FormerTransformerDecoder,
                                              Mask2FormerTransformerDecoderLayer)
 from mmdet.registry import MODELS
 from mmdet.utils import OptConfigType
-from .object_masked_attention import ObjectMaskedAttention
+from .object_masked_attention import ObjectMaskedAttention, resolve_oma_cfg
 
 __all__ = ['OMATransformerDecoderLayer', 'OMATransformerDecoder']
 
@@ -26,13 +26,14 @@ class OMATransformerDecoderLayer(Mask2FormerTransformerDecoderLayer):
 
     Args:
         oma_cfg (dict, optional): extra arguments of :class:`ObjectMaskedAttention`
-            (``mode``, ``threshold``, ``eps``). Defaults to hard OMA with threshold 0.5.
+            (``mode``, ``threshold``, ``eps``). ``None`` or ``dict(mode='off')``: plain
+            self-attention (same parameters). Defaults to None.
         **kwargs: the arguments of :class:`Mask2FormerTransformerDecoderLayer`.
     """
 
     def __init__(self, *args, oma_cfg: OptConfigType = None, **kwargs) -> None:
         # set before the parent's __init__, which calls _init_layers
-        self.oma_cfg = dict(oma_cfg or {})
+        self.oma_cfg = resolve_oma_cfg(oma_cfg) or dict(mode='off')
         super().__init__(*args, **kwargs)
 
     def _init_layers(self) -> None:
@@ -91,12 +92,12 @@ class OMATransformerDecoder(Mask2FormerTransformerDecoder):
     """:class:`Mask2FormerTransformerDecoder` made of :class:`OMATransformerDecoderLayer`.
 
     Args:
-        oma_cfg (dict, optional): passed to every layer.
+        oma_cfg (dict, optional): passed to every layer (``None`` / ``mode='off'``: plain).
         **kwargs: the arguments of :class:`Mask2FormerTransformerDecoder`.
     """
 
     def __init__(self, *args, oma_cfg: OptConfigType = None, **kwargs) -> None:
-        self.oma_cfg = dict(oma_cfg or {})
+        self.oma_cfg = resolve_oma_cfg(oma_cfg) or dict(mode='off')
         super().__init__(*args, **kwargs)
 
     def _init_layers(self) -> None:

@@ -19,7 +19,7 @@ from mmdet.models.tracking_heads import Mask2FormerTrackHead
 from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from mmdet.utils import OptConfigType
-from ..layers.object_masked_attention import relevance_from_logits
+from ..layers.object_masked_attention import relevance_from_logits, resolve_oma_cfg
 from ..layers.oma_decoder_layer import OMATransformerDecoder
 
 __all__ = ['OMAMask2FormerTrackHead']
@@ -31,14 +31,15 @@ class OMAMask2FormerTrackHead(Mask2FormerTrackHead):
 
     Args:
         oma_cfg (dict, optional): :class:`ObjectMaskedAttention` arguments (``mode``,
-            ``threshold``, ``eps``). Defaults to ``dict(mode='hard', threshold=0.5)``.
+            ``threshold``, ``eps``). Defaults to ``dict(mode='hard', threshold=0.5)``;
+            ``None`` or ``dict(mode='off')`` = plain self-attention (mmdet's head).
         **kwargs: the arguments of :class:`Mask2FormerTrackHead`, unchanged.
     """
 
     def __init__(self, *args, oma_cfg: OptConfigType = dict(mode='hard', threshold=0.5),
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.oma_cfg = dict(oma_cfg or {})
+        self.oma_cfg = resolve_oma_cfg(oma_cfg) or dict(mode='off')
         plain = self.transformer_decoder
         # Rebuild the decoder from the plain one's config without consuming the global RNG and
         # give it the plain decoder's initial weights: under one seed both heads start equal.

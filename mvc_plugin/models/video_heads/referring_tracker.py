@@ -25,21 +25,10 @@ from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
 from mmdet.registry import MODELS
-from ..layers import ObjectMaskedAttention, relevance_from_logits
+from ..layers import ObjectMaskedAttention, relevance_from_logits, resolve_oma_cfg
 from .prediction_heads import ObjectPredictionHeads
 
 __all__ = ['ReferringTracker', 'ReferringTrackerLayer', 'build_key_attention', 'resolve_oma_cfg']
-
-
-def resolve_oma_cfg(oma_cfg: Optional[dict]) -> Optional[dict]:
-    """``None`` (plain attention) for ``None`` or ``dict(mode='off')``, else a copy.
-
-    ``mode='off'`` lets a baseline config switch OMA off with a dict, so that a config inheriting
-    from it switches it on by merging ``dict(mode='hard', threshold=0.5)``.
-    """
-    if oma_cfg is None or oma_cfg.get('mode') == 'off':
-        return None
-    return dict(oma_cfg)
 
 
 def build_key_attention(embed_dims: int, num_heads: int, dropout: float,
