@@ -5,7 +5,7 @@
     python tools/benchmark.py metrics [--frames N] [--size H W]
     python tools/benchmark.py metrics --official-vipseg DIR --official-vspw DIR
         --official-ytvis DIR [--official-videos 2 --official-frames 100 --official-size 720 1280]
-    python tools/benchmark.py stream [--frames 30 300]
+    python tools/benchmark.py stream [--frames 30 300] [--size H W] [--models ...]
 
 ``mvc`` prints one JSON line: parameter counts of the baseline and of the MVC-wrapped model and the
 time ratios (variant / baseline) of a training step in ``'replace'`` and ``'dual'`` mode and of
@@ -16,10 +16,11 @@ of the machine affect all of them alike.
 ``oma`` prints ``infer_ratio``: inference time of the model with the OMA track head over the
 plain head, same weights, same video (goal <= 1.03).
 
-``stream`` prints ``peak_rss_ratio``: peak resident memory of online (frame-by-frame) inference of
-the decoupled video segmentor on the longest vs the shortest video (goal <= 1.25), and the same
-ratio for mmdet's whole-video ``Mask2FormerVideo`` on the same frames for comparison. Each
-measurement runs in a fresh process.
+``stream`` prints ``peak_rss_ratio_<model>``: peak resident memory of video inference on the
+longest vs the shortest video (goal <= 1.25) for DVIS++ online / offline (per-frame masks in a
+temporary file, ``spill_to_disk``; ``_in_memory``: kept in memory as the official code does), the
+earlier decoupled model (``dvis``) and mmdet's whole-video ``Mask2FormerVideo``, on the same
+random frames (results consumed and dropped). Each measurement runs in a fresh process.
 
 ``metrics`` prints the seconds per 100 frames of each metric (YouTube-VIS AP, VSPW mIoU + VC,
 VIPSeg VPQ + STQ) on synthetic videos with imperfect predictions. With ``--official-*`` (folders
@@ -230,11 +231,30 @@ def bench_metrics(args: argparse.Namespace) -> dict:
                    for k, t in timings.items()})
 
 
+def _dvispp_model_cfg(mode: str) -> dict:
+    """The synthetic decoupled config's model as DVIS++ (re-id head, DVIS++ tracker / refiner)."""
+    cfg = Config.fromfile(osp.join(_REPO, 'configs', 'dvis_synthetic_refiner.py'))
+    host = cfg.model.model
+    host.update(type='DVISPlusVideoSegmentor', mode=mode, allow_random_init=True,
+                init_heads_from_previous=False)
+    for key, value in (('tracker', dict(type='DVISPlusReferringTracker', noise_mode='wa')),
+                       ('refiner', dict(type='DVISPlusTemporalRefiner')),
+                       ('test_cfg', dict(max_num=10, window_size=3))):
+        host[key] = value  # replaced, not merged
+    host.pop('init_cfg', None)
+    host.segmenter.panoptic_head.type = 'ReIDMask2FormerHead'
+    return host
+
+
 def _stream_worker(args: argparse.Namespace) -> dict:
     """One measurement in this (fresh) process: peak RSS of inference over ``args.frames``."""
     import resource
     torch.manual_seed(0)
-    if args.model == 'dvis':
+    init_default_scope('mmdet')
+    if args.model.startswith('dvis_pp'):
+        host = _dvispp_model_cfg(args.model.split('_')[2])
+        host.test_cfg['spill_to_disk'] = not args.model.endswith('in_memory')
+    elif args.model == 'dvis':
         cfg = Config.fromfile(osp.join(_REPO, 'configs', 'dvis_synthetic_tracker.py'))
         host = cfg.model.model
         host.pop('init_cfg', None)
@@ -242,14 +262,13 @@ def _stream_worker(args: argparse.Namespace) -> dict:
     else:
         cfg = Config.fromfile(osp.join(_REPO, 'configs', 'vis_synthetic_quickstart_baseline.py'))
         host = cfg.model
-    init_default_scope('mmdet')
     model = MODELS.build(host).eval()
-    h, w = 96, 128
+    h, w = args.size
     frames = (torch.randn(3, h, w) for _ in range(args.frames))
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     with torch.no_grad():
-        if args.model == 'dvis':
+        if args.model.startswith('dvis'):
             for _ in model.stream(frames):
                 pass  # results are consumed and dropped, as a demo writing them out would
         else:  # mmdet's Mask2FormerVideo predicts the whole video at once
@@ -266,14 +285,18 @@ def _stream_worker(args: argparse.Namespace) -> dict:
                 model_rss_mb=round(base / 1024, 1), seconds=round(time.perf_counter() - start, 2))
 
 
+STREAM_MODELS = ('dvis_pp_online', 'dvis_pp_offline', 'dvis_pp_offline_in_memory', 'dvis',
+                 'mask2former_video')
+
+
 def bench_stream(args: argparse.Namespace) -> dict:
     import subprocess
     results = {}
-    for model in ('dvis', 'mask2former_video'):
+    for model in args.models:
         for n in args.frames:
             proc = subprocess.run([sys.executable, osp.abspath(__file__), '_stream_worker',
-                                   '--model', model, '--frames', str(n)],
-                                  capture_output=True, text=True)
+                                   '--model', model, '--frames', str(n), '--size',
+                                   *map(str, args.size)], capture_output=True, text=True)
             if proc.returncode != 0:
                 raise RuntimeError(f'stream worker ({model}, {n} frames) failed:\n'
                                    f'{proc.stderr[-3000:]}')
@@ -282,9 +305,8 @@ def bench_stream(args: argparse.Namespace) -> dict:
 
     def ratio(model):
         return round(results[(model, hi)]['peak_rss_mb'] / results[(model, lo)]['peak_rss_mb'], 3)
-    return dict(benchmark='stream', frames=[lo, hi], size=[96, 128],
-                peak_rss_ratio=ratio('dvis'),
-                peak_rss_ratio_mask2former_video=ratio('mask2former_video'),
+    return dict(benchmark='stream', frames=[lo, hi], size=list(args.size),
+                **{f'peak_rss_ratio_{m}': ratio(m) for m in args.models},
                 runs=[results[k] for k in sorted(results)])
 
 
@@ -314,11 +336,14 @@ def main(argv=None) -> dict:
     p.add_argument('--ytvis-frames', type=int, default=30)
     p.add_argument('--ytvis-size', type=int, nargs=2, default=(720, 1280), metavar=('H', 'W'))
     p.add_argument('--seed', type=int, default=0, help='seed of the generated data')
-    p = sub.add_parser('stream', help='peak memory of online inference vs video length')
+    p = sub.add_parser('stream', help='peak memory of video inference vs video length')
     p.add_argument('--frames', type=int, nargs='+', default=[30, 300])
+    p.add_argument('--size', type=int, nargs=2, default=(96, 128), metavar=('H', 'W'))
+    p.add_argument('--models', nargs='+', choices=STREAM_MODELS, default=list(STREAM_MODELS))
     p = sub.add_parser('_stream_worker')  # internal: one measurement per fresh process
-    p.add_argument('--model', choices=['dvis', 'mask2former_video'], required=True)
+    p.add_argument('--model', choices=STREAM_MODELS, required=True)
     p.add_argument('--frames', type=int, required=True)
+    p.add_argument('--size', type=int, nargs=2, default=(96, 128), metavar=('H', 'W'))
     args = parser.parse_args(argv)
     result = {'mvc': bench_mvc, 'oma': bench_oma, 'metrics': bench_metrics,
               'stream': bench_stream, '_stream_worker': _stream_worker}[args.benchmark](args)

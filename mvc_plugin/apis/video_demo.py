@@ -57,7 +57,7 @@ def _load_streaming_model(config: str, checkpoint: str, device: str) -> tuple:
     model_cfg = cfg.model.copy()
     host = model_cfg.model if model_cfg.type == 'MaskedVideoConsistency' else model_cfg
     host.pop('init_cfg', None)  # the demo checkpoint holds every weight
-    if host.get('type') == 'DecoupledVideoSegmentor':
+    if host.get('type') in ('DecoupledVideoSegmentor', 'DVISPlusVideoSegmentor'):
         host['allow_random_init'] = True
     model = MODELS.build(model_cfg)
     if not hasattr(model, 'stream'):
@@ -180,12 +180,16 @@ class _TrackOutputs:
         self.classes = classes or cfg.get('classes') or _classes_from_cfg(cfg)
         self.vis.dataset_meta = dict(classes=self.classes)
         self.out_dir, self.score_thr = out_dir, score_thr
+        self.video_scores = hasattr(model, 'video_pass')  # DVIS++: whole-video class scores
         self.tracks: Dict[int, dict] = {}
 
     def add(self, index: int, name: str, frame: np.ndarray, result, state,
             meta: dict) -> np.ndarray:
         height, width = meta['ori_shape']
-        inst = _frame_instances(result, meta['img_shape'], (height, width), self.score_thr)
+        # DVIS++ scores objects over the whole video (``state``), the older model per frame
+        probs = state.video_scores()[0] if getattr(self, 'video_scores', False) else None
+        inst = _frame_instances(result, meta['img_shape'], (height, width), self.score_thr,
+                                probs)
         ids = np.zeros((height, width), np.uint16)
         for k, tid in enumerate(inst.instances_id.tolist()):
             ids[inst.masks[k]] = tid + 1
@@ -225,9 +229,12 @@ def _classes_from_cfg(cfg: Config):
     return tuple(f'class{i}' for i in range(n))
 
 
-def _frame_instances(result, in_hw: tuple, out_hw: tuple, score_thr: float) -> InstanceData:
-    """Tracked objects of one frame above ``score_thr``, masks at the original frame size."""
-    probs = result.cls_logits[0].softmax(-1)[:, :-1]
+def _frame_instances(result, in_hw: tuple, out_hw: tuple, score_thr: float,
+                     probs: Optional[torch.Tensor] = None) -> InstanceData:
+    """Tracked objects of one frame above ``score_thr``, masks at the original frame size;
+    class probabilities ``probs`` ``(N, K)`` or the softmax of the frame's logits."""
+    if probs is None:
+        probs = result.cls_logits[0].softmax(-1)[:, :-1]
     scores, labels = probs.max(-1)
     masks = result.mask_logits[0][None]
     pad_h, pad_w = masks.shape[-2] * 4, masks.shape[-1] * 4

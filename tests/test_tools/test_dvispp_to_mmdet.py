@@ -110,3 +110,59 @@ def test_segmenter_checkpoint_loads_into_the_segmenter(tmp_path):
     assert dvispp_to_mmdet.main([str(src), str(dst), '--config',
                                  CONFIG.format('segmenter')]) == 0
     assert torch.load(dst, weights_only=True)['meta']['dvispp_stage'] == 'segmenter'
+
+
+def _with_classes(state: dict, num_classes: int) -> dict:
+    """The official key layout with ``num_classes`` classes (class heads and their bias)."""
+    out = {}
+    for key, value in state.items():
+        if key.endswith(('class_embed.weight', 'class_embed.bias')):
+            value = torch.randn((num_classes + 1,) + tuple(value.shape[1:]))
+        out[key] = value
+    return out
+
+
+@pytest.mark.parametrize('dataset, task', [('ytvis19', 'vis'), ('vspw', 'vss'),
+                                           ('vipseg', 'vps')])
+def test_converted_offline_checkpoint_predicts_each_task(tmp_path, dataset, task):
+    """Every task's shipped offline config takes a converted checkpoint strictly and predicts;
+    VIPSeg's class heads are reordered (official: category id order, ours: things first)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import mvc_plugin  # noqa: F401
+    from mmdet.registry import MODELS
+    from mvc_plugin.models.dvis_plus.checkpoint_conversion import vipseg_label_order
+    sys.path.insert(0, osp.join(REPO, 'tests'))
+    from test_models.test_video_heads.conftest import video_inputs, video_samples
+
+    src, dst = tmp_path / 'official.pth', tmp_path / 'ours.pth'
+    official_checkpoint(src)
+    ckpt = torch.load(src, weights_only=True)
+    if dataset != 'ytvis19':
+        ckpt['model'] = _with_classes(ckpt['model'], 124)
+        torch.save(ckpt, src)
+    config = CONFIG.format('offline').replace('ytvis19', dataset)
+    assert dvispp_to_mmdet.main([str(src), str(dst), '--config', config]) == 0
+    ours = torch.load(dst, weights_only=True)
+    got = ours['state_dict']['segmenter.panoptic_head.cls_embed.weight']
+    official = ckpt['model']['sem_seg_head.predictor.class_embed.weight']
+    order = vipseg_label_order() if dataset == 'vipseg' else list(range(got.shape[0] - 1))
+    assert ours['meta']['class_order'] == ('vipseg' if dataset == 'vipseg' else 'official')
+    assert torch.equal(got, official[order + [len(order)]])
+    assert torch.equal(ours['state_dict']['tracker.cls_embed.bias'],
+                       ckpt['model']['tracker.class_embed.bias'][order + [len(order)]])
+
+    cfg = Config.fromfile(config)
+    init_default_scope('mmdet')
+    host = cfg.model.get('model', cfg.model)
+    host.update(init_cfg=None, allow_random_init=True)  # the weights: loaded below
+    host.segmenter.init_cfg = None
+    host.segmenter.backbone.init_cfg = None
+    model = MODELS.build(host)
+    model.load_state_dict(ours['state_dict'], strict=True)
+    model.eval()
+    with torch.no_grad():
+        frames = model.predict(video_inputs(2), [video_samples(2)])[0].video_data_samples
+    key = dict(vis='pred_track_instances', vss='pred_sem_seg', vps='pred_panoptic_seg')[task]
+    assert all(key in f for f in frames)

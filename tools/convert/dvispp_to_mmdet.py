@@ -14,6 +14,12 @@ stage, backbone and class count must match; for a segmenter-stage checkpoint, in
 segmenter, the tracker being trained in the next stage). Any problem -- keys no table maps, keys the config
 expects and the checkpoint lacks, shape differences -- is listed, the exit code is 2 and nothing
 is written; the output file only ever appears complete (atomic write).
+
+Class order: YouTube-VIS 2019 / 2021, OVIS and VSPW label classes as the official code does
+(category id order; VSPW pixel value - 1), so the class heads are copied as they are. VIPSeg: the
+official model predicts category ids 0-123 in id order, ``VIPSegVideoDataset`` labels things
+first, then stuff, so the rows of every class head (segmenter, tracker, refiner) are permuted
+(``--class-order``, automatic for a VPS ``--config``).
 """
 import argparse
 import io
@@ -30,7 +36,8 @@ import torch  # noqa: E402
 from mvc_plugin.engine.atomic_io import atomic_write  # noqa: E402
 from mvc_plugin.engine.safe_checkpoint import safe_load_checkpoint  # noqa: E402
 from mvc_plugin.models.dvis_plus.checkpoint_conversion import (  # noqa: E402
-    DVISPPConversionError, convert_dvispp_state_dict, official_stage)
+    VIPSEG_THING_IDS, DVISPPConversionError, convert_dvispp_state_dict, official_stage,
+    reorder_classes, vipseg_label_order)
 
 STAGE_OF_CONFIG = {'segmenter': 'segmenter', 'tracker': 'online', 'refiner': 'offline'}
 
@@ -40,7 +47,40 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('src', help='official DVIS++ checkpoint (.pth)')
     parser.add_argument('dst', help='output checkpoint for this plug-in')
     parser.add_argument('--config', help='shipped config the result must load into strictly')
+    parser.add_argument('--class-order', choices=['auto', 'official', 'vipseg'], default='auto',
+                        help='official: keep the official class order (YouTube-VIS, OVIS, '
+                        'VSPW: the same as ours); vipseg: things first, then stuff, as '
+                        'VIPSegVideoDataset labels them (the official model predicts VIPSeg '
+                        'categories in id order); auto (default): vipseg for a --config whose '
+                        'task is vps, else official')
+    parser.add_argument('--vipseg-json', help='VIPSeg panoptic JSON to read the thing ids from '
+                        '(default: the 58 thing ids of the VIPSeg release)')
     return parser.parse_args(argv)
+
+
+def class_order_of(args: argparse.Namespace) -> str:
+    """``'official'`` or ``'vipseg'`` (``auto``: from the config's ``task``)."""
+    if args.class_order != 'auto':
+        return args.class_order
+    if not args.config:
+        return 'official'
+    from mmengine.config import Config
+    model = Config.fromfile(args.config).model
+    return 'vipseg' if model.get('model', model).get('task') == 'vps' else 'official'
+
+
+def vipseg_thing_ids(json_file: str = None) -> List[int]:
+    """Thing category ids from a VIPSeg panoptic JSON (or the release's table)."""
+    if json_file is None:
+        return list(VIPSEG_THING_IDS)
+    import json
+    try:
+        with open(json_file) as f:
+            cats = json.load(f)['categories']
+        return [int(c['id']) for c in cats if c['isthing']]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DVISPPConversionError(f'--vipseg-json {json_file}: expected a VIPSeg panoptic '
+                                    f'JSON with categories[].id / isthing ({e})') from e
 
 
 def check_against_config(converted: dict, config: str, stage: str) -> List[str]:
@@ -85,6 +125,10 @@ def main(argv=None) -> int:
             raise DVISPPConversionError('expected a dict (optionally under "model") of tensors')
         stage = official_stage(state)
         converted, unmapped = convert_dvispp_state_dict(state)
+        order = class_order_of(args)
+        if order == 'vipseg':
+            converted = reorder_classes(converted, vipseg_label_order(
+                vipseg_thing_ids(args.vipseg_json)))
         problems = [f'no mapping for official key: {k}' for k in unmapped]
         if args.config and not problems:
             problems = check_against_config(converted, args.config, stage)
@@ -101,7 +145,7 @@ def main(argv=None) -> int:
         return 2
     buffer = io.BytesIO()
     torch.save(dict(state_dict=converted,
-                    meta=dict(source=str(args.src), dvispp_stage=stage,
+                    meta=dict(source=str(args.src), dvispp_stage=stage, class_order=order,
                               converted_by='mvc_plugin tools/convert/dvispp_to_mmdet.py')),
                buffer)
     atomic_write(args.dst, buffer.getvalue())

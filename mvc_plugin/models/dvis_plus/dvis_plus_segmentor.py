@@ -7,11 +7,9 @@ are DVIS++'s (checked against the official code by ``tools/dev/dvispp_parity.py`
 * segmenter: mmdet ``Mask2Former`` with :class:`ReIDMask2FormerHead`; the video modules read
   ``[queries, reid]`` after and before the decoder's final norm;
 * :class:`DVISPlusReferringTracker` (online) and :class:`DVISPlusTemporalRefiner` (offline);
-* inference as the official ``run_window_inference`` + ``inference_video_*``: the segmenter and
-  tracker run ``window_size`` frames at a time (tracker state carried over); the video class is
-  the softmax of the mean logits (offline: max with the online model's); VIS keeps the top
-  ``max_num`` (object, class) pairs, VSS / VPS use the official whole-video rules (VPS fused
-  frame by frame in two passes, :class:`VideoPanopticFusion`).
+* inference as the official ``run_window_inference`` + ``inference_video_*``
+  (:class:`DVISPlusStreamingInference`: windows of ``window_size`` frames, tracker state carried
+  over, whole-video scores, per-frame masks kept in a temporary file so memory stays flat).
 
 MVC (``query_mask_ratio``, and ``MaskedVideoConsistency`` around the segmenter stage) and OMA
 (``oma_cfg`` of the tracker / refiner) are the additions; both off = DVIS++.
@@ -23,25 +21,19 @@ guided matching and contrastive losses is the training-recipe issue's).
 from typing import Dict, List, Optional, Tuple
 
 import torch
-from mmengine.structures import PixelData
 from torch import Tensor
 
-from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.registry import MODELS
 from mmdet.structures import TrackDataSample
 from ..layers import relevance_from_logits
 from ..video_heads import DecoupledVideoSegmentor
-from ..video_heads.segmentation_outputs import frame_mask_logits
-from ..video_heads.video_results import (RLEMaskStore, check_frame_sizes, postprocess_masks,
-                                         select_video_topk)
-from .video_inference import video_class_probs, vss_video_results
-from .video_panoptic_fusion import VideoPanopticFusion
+from .video_stream_inference import DVISPlusStreamingInference
 
 __all__ = ['DVISPlusVideoSegmentor']
 
 
 @MODELS.register_module()
-class DVISPlusVideoSegmentor(DecoupledVideoSegmentor):
+class DVISPlusVideoSegmentor(DVISPlusStreamingInference, DecoupledVideoSegmentor):
     """DVIS++ on mmdet (see the module docstring).
 
     Args:
@@ -53,7 +45,9 @@ class DVISPlusVideoSegmentor(DecoupledVideoSegmentor):
             ``num_classes`` to the segmenter's).
         test_cfg: ``max_num`` (VIS top-k; official 10 YouTube-VIS, 20 OVIS),
             ``window_size`` (frames per segmenter pass, official 3), ``object_mask_thr`` /
-            ``overlap_thr`` (VPS, official 0.8 / 0.8).
+            ``overlap_thr`` (VPS, official 0.8 / 0.8), ``spill_to_disk`` (default True: the
+            per-frame mask logits wait in a temporary file, memory flat in video length;
+            False keeps them in memory as the official code does).
     """
 
     def __init__(self, *args, test_cfg: Optional[dict] = None, **kwargs) -> None:
@@ -111,81 +105,3 @@ class DVISPlusVideoSegmentor(DecoupledVideoSegmentor):
                                relevance)
             logits = out['pred_logits'][:, :1]
         return self.criterion(logits, out['pred_masks'].transpose(1, 2), targets)
-
-    # -- inference ---------------------------------------------------------------------------
-    @torch.no_grad()
-    def video_outputs(self, video: Tensor) -> Tuple[Tensor, Tensor]:
-        """One video ``(T, C, H, W)`` -> video class probabilities ``(Q, K + 1)`` and stride-4
-        mask logits ``(Q, T, h, w)`` (on the CPU) of the online or offline model."""
-        window = int(self.test_cfg['window_size'])
-        memory, logits, masks, kept = None, [], [], []
-        for s in range(0, video.shape[0], window):
-            embeds, no_norm, relevance, feats = (x[None] for x in self._frames(
-                video[s:s + window]))
-            out, memory = self.tracker(embeds, no_norm, feats, relevance, memory)
-            logits.append(out['pred_logits'][0])
-            if self.mode == 'online':
-                masks.append(out['pred_masks'][0].cpu())
-            else:
-                kept.append((out['pred_embds'][0], no_norm[0], relevance[0], feats[0].cpu()))
-        online = torch.cat(logits)
-        if self.mode == 'online':
-            return video_class_probs(online), torch.cat(masks, dim=1)
-        inst, frames, relevance, feats = (torch.cat(x) for x in zip(*kept))
-        out = self.refiner(inst[None], frames[None], None, relevance[None])
-        normed = out['pred_embds'][None]
-        masks = [self.refiner.predict_masks(normed[:, :, s:s + window],
-                                            feats[None, s:s + window].to(normed.device))[0, 0]
-                 for s in range(0, inst.shape[0], window)]
-        return video_class_probs(out['pred_logits'][0], online), torch.cat(masks, 1).cpu()
-
-    def predict(self, inputs: Tensor, data_samples: List[TrackDataSample],
-                rescale: bool = True) -> List[TrackDataSample]:
-        if inputs.dim() != 5:
-            raise ValueError(f'inputs must be (B, T, C, H, W), got {tuple(inputs.shape)}')
-        results = []
-        for video, sample in zip(inputs, data_samples):
-            frames = list(sample.video_data_samples)
-            check_frame_sizes([f.metainfo for f in frames])
-            probs, masks = self.video_outputs(video)
-            getattr(self, f'_set_{self.task}')(frames, probs, masks, rescale)
-            out = TrackDataSample()
-            out.video_data_samples = frames
-            results.append(out)
-        return results
-
-    def _frame_probs(self, masks: Tensor, frame, t: int, rescale: bool) -> Tensor:
-        return frame_mask_logits(masks[:, t], frame.metainfo, rescale).sigmoid()
-
-    def _set_vis(self, frames, probs: Tensor, masks: Tensor, rescale: bool) -> None:
-        store = RLEMaskStore()
-        for t, frame in enumerate(frames):
-            store.add(postprocess_masks(masks[:, t], frame.metainfo, rescale))
-        for frame, instances in zip(frames, select_video_topk(
-                probs[:, :-1].cpu(), store, self.test_cfg['max_num'])):
-            frame.pred_track_instances = instances
-
-    def _set_vss(self, frames, probs: Tensor, masks: Tensor, rescale: bool) -> None:
-        for t, frame in enumerate(frames):
-            mask_probs = self._frame_probs(masks, frame, t, rescale)[:, None]
-            semseg = vss_video_results(probs.to(mask_probs), mask_probs)  # (1, H, W)
-            frame.pred_sem_seg = PixelData(data=semseg.to(torch.int32))
-
-    def _set_vps(self, frames, probs: Tensor, masks: Tensor, rescale: bool) -> None:
-        fusion = VideoPanopticFusion(probs.cpu(), self.num_thing_classes,
-                                     self.test_cfg['object_mask_thr'],
-                                     self.test_cfg['overlap_thr'])
-        for t, frame in enumerate(frames):
-            fusion.count(self._frame_probs(masks, frame, t, rescale))
-        segments = fusion.segments()
-        codes = torch.full((len(segments) + 1,), probs.shape[-1] - 1, dtype=torch.int64)
-        for info in segments:
-            codes[info['id']] = info['category_id'] + (info['object'] + 1) * INSTANCE_OFFSET \
-                if info['isthing'] else info['category_id']
-        for t, frame in enumerate(frames):
-            ids = fusion.paint(self._frame_probs(masks, frame, t, rescale))
-            frame.pred_panoptic_seg = PixelData(sem_seg=codes[ids.long()][None].to(torch.int32))
-
-    def _forward(self, inputs: Tensor, data_samples=None):
-        """Video class probabilities and mask logits of each video (tensor mode)."""
-        return [self.video_outputs(video) for video in inputs]
