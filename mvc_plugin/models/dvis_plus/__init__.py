@@ -1,5 +1,6 @@
 """DVIS++ modules (Zhang et al., 2023), re-implemented on mmdet / mmcv and checked against the
 official code (``tools/dev/dvispp_parity.py``)."""
+from .ctvis_contrastive import CTVISContrastiveLoss
 from .dvis_plus_segmentor import DVISPlusVideoSegmentor
 from .attention_layers import KeyAttentionLayer, PostNormFFN, PostNormSelfAttention, mlp
 from .query_noiser import NOISE_MODES, QueryNoiser, match_by_cosine
@@ -12,7 +13,7 @@ from .video_set_criterion import DVISPlusVideoSetCriterion
 from .video_panoptic_fusion import VideoPanopticFusion
 
 __all__ = [
-    'DVISPlusConsistentVideoMatcher', 'DVISPlusReferringTracker', 'DVISPlusTemporalRefiner',
+    'CTVISContrastiveLoss',     'DVISPlusConsistentVideoMatcher', 'DVISPlusReferringTracker', 'DVISPlusTemporalRefiner',
     'DVISPlusVideoHungarianMatcher', 'DVISPlusVideoSegmentor', 'DVISPlusVideoSetCriterion', 'KeyAttentionLayer', 'NOISE_MODES',
     'PostNormFFN', 'PostNormSelfAttention', 'QueryNoiser', 'ReIDMask2FormerHead',
     'TrackerMemory', 'VideoPanopticFusion', 'match_by_cosine', 'mlp'

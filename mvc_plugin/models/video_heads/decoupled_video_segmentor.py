@@ -20,6 +20,7 @@ across frames). For VSS / VPS every class region / segment is an object (DVIS's 
 training is the same for the three tasks (``VSPWVideoDataset`` / ``VIPSegVideoDataset`` turn
 labels into tracked targets).
 """
+import contextlib
 import os.path as osp
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -206,7 +207,11 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
             raise ValueError(f'inputs must be (B, T, C, H, W), got {tuple(inputs.shape)}')
         if self.stage == 'segmenter':
             frames = [f for s in data_samples for f in s.video_data_samples]
-            return self.segmenter.loss(inputs.flatten(0, 1), frames)
+            head = self.segmenter.panoptic_head  # DVIS++'s head trains on clips (re-id loss)
+            clips = head.clip_context(inputs.shape[1]) if hasattr(head, 'clip_context') \
+                else contextlib.nullcontext()
+            with clips:
+                return self.segmenter.loss(inputs.flatten(0, 1), frames)
         queries, logits, features = self._clip_outputs(inputs, data_samples)
         targets = self.criterion.targets(data_samples, inputs.device)
         if self.stage == 'tracker':
