@@ -119,6 +119,16 @@ class ReIDMask2FormerHead(Mask2FormerHead):
         finally:
             self._clip_frames = None
 
+    def get_targets(self, cls_scores_list: List[Tensor], mask_preds_list: List[Tensor],
+                    batch_gt_instances: List[InstanceData], batch_img_metas: List[dict],
+                    return_sampling_results: bool = False) -> tuple:
+        """mmdet's, the mask losses normalised by the number of objects as the official
+        ``VideoSetCriterion`` (mmdet counts ``max(matched, 1)`` per image: frames without
+        objects would count 1)."""
+        res = super().get_targets(cls_scores_list, mask_preds_list, batch_gt_instances,
+                                  batch_img_metas, return_sampling_results)
+        return res[:4] + (sum(len(g.labels) for g in batch_gt_instances),) + res[5:]
+
     def loss_by_feat(self, all_cls_scores: List[Tensor], all_mask_preds: List[Tensor],
                      batch_gt_instances: List[InstanceData],
                      batch_img_metas: List[dict]) -> Dict[str, Tensor]:
