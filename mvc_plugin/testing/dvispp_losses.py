@@ -27,8 +27,8 @@ from torch import Tensor
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 
-__all__ = ['LOSS_SIZES', 'make_loss_case', 'ours_criterion', 'ours_segmenter', 'OURS',
-           'reseed']
+__all__ = ['LOSS_SIZES', 'OURS', 'compare_losses', 'make_loss_case', 'ours_criterion',
+           'ours_segmenter', 'reseed']
 
 #: frames, videos, queries, classes, layers, prediction / target size, points, re-id width,
 #: negatives; ``official`` = the official numbers of points / queries / negatives.
@@ -78,15 +78,18 @@ def make_loss_case(seed: int, size: str = 'small') -> Dict:
                     hh, ww = torch.randint(3, g // 2, (2,), generator=gen).tolist()
                     m[i, f, y:y + hh, x:x + ww] = 1
         masks.append(m)
+    def r(x: Tensor) -> Tensor:  # float16 values: the recorded fixture stores them exactly
+        return x.half().float()
+
     return dict(
         size=size, seed=seed, labels=labels, ids=ids, masks=masks,
-        video_logits=torch.randn(L, b, q, k + 1, generator=gen) * 2,
-        video_masks=torch.randn(L, b, q, t, p, p, generator=gen) * 3,
-        frame_logits=torch.randn(L, b, t, q, k + 1, generator=gen) * 2,
-        frame_masks=torch.randn(L, b, q, t, p, p, generator=gen) * 3,
-        guide_logits=torch.randn(b, t, q, k + 1, generator=gen) * 2,
-        guide_masks=torch.randn(b, q, t, p, p, generator=gen) * 3,
-        reid=torch.randn(b, t, q, s['reid'], generator=gen))
+        video_logits=r(torch.randn(L, b, q, k + 1, generator=gen) * 2),
+        video_masks=r(torch.randn(L, b, q, t, p, p, generator=gen) * 3),
+        frame_logits=r(torch.randn(L, b, t, q, k + 1, generator=gen) * 2),
+        frame_masks=r(torch.randn(L, b, q, t, p, p, generator=gen) * 3),
+        guide_logits=r(torch.randn(b, t, q, k + 1, generator=gen) * 2),
+        guide_masks=r(torch.randn(b, q, t, p, p, generator=gen) * 3),
+        reid=r(torch.randn(b, t, q, s['reid'], generator=gen)))
 
 
 def video_outputs(case: Dict) -> Dict:
@@ -242,3 +245,23 @@ def ours_segmenter(case: Dict, **overrides) -> Dict[str, Dict]:
 
 #: component -> plug-in function (the tracker / refiner stages add theirs)
 OURS = dict(criterion=ours_criterion, segmenter=ours_segmenter)
+
+
+def _matches_equal(a: List, b: List) -> bool:
+    return len(a) == len(b) and all(
+        torch.equal(qa.long(), qb.long()) and torch.equal(ga.long(), gb.long())
+        for (qa, ga), (qb, gb) in zip(a, b))
+
+
+def compare_losses(official: Dict, ours: Dict, component: str) -> Dict:
+    """``<component>_loss_max_abs_diff`` (inf when the loss names differ),
+    ``<component>_matches_equal``, ``<component>_num_terms``."""
+    ol, pl = official['losses'], ours['losses']
+    if set(ol) != set(pl):
+        diff = float('inf')
+    else:
+        diff = max(float((torch.as_tensor(ol[k]).double()
+                          - torch.as_tensor(pl[k]).detach().double()).abs()) for k in ol)
+    return {f'{component}_loss_max_abs_diff': diff,
+            f'{component}_matches_equal': _matches_equal(official['matches'], ours['matches']),
+            f'{component}_num_terms': len(ol)}

@@ -16,12 +16,13 @@ term, auxiliary layers included), ``<component>_matches_equal`` and
   ``frame_decoder_loss_reshape``, ``VideoSetCriterion``, ``prepare_for_cl_plugin``,
   ``CTCLPlugin.train_loss``).
 """
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, Tuple
 
 import torch
 
-from mvc_plugin.testing.dvispp_losses import (LOSS_SIZES, OURS, frame_outputs, frame_targets,
-                                              make_loss_case, reseed, video_outputs)
+from mvc_plugin.testing.dvispp_losses import (LOSS_SIZES, OURS, compare_losses, frame_outputs,
+                                              frame_targets, make_loss_case, reseed,
+                                              video_outputs)
 
 __all__ = ['OFFICIAL', 'compare_losses', 'loss_fixture', 'loss_parity', 'official_criterion',
            'official_segmenter']
@@ -116,26 +117,6 @@ def _frame_layer(case: Dict, layer: int) -> Dict:
 OFFICIAL: Dict[str, Callable] = dict(criterion=official_criterion, segmenter=official_segmenter)
 
 
-def _matches_equal(a: List, b: List) -> bool:
-    return len(a) == len(b) and all(
-        torch.equal(qa.long(), qb.long()) and torch.equal(ga.long(), gb.long())
-        for (qa, ga), (qb, gb) in zip(a, b))
-
-
-def compare_losses(official: Dict, ours: Dict, component: str) -> Dict:
-    """``<component>_loss_max_abs_diff`` (inf when the loss names differ),
-    ``<component>_matches_equal``, ``<component>_num_terms``."""
-    ol, pl = official['losses'], ours['losses']
-    if set(ol) != set(pl):
-        diff = float('inf')
-    else:
-        diff = max(float((torch.as_tensor(ol[k]).double()
-                          - torch.as_tensor(pl[k]).detach().double()).abs()) for k in ol)
-    return {f'{component}_loss_max_abs_diff': diff,
-            f'{component}_matches_equal': _matches_equal(official['matches'], ours['matches']),
-            f'{component}_num_terms': len(ol)}
-
-
 def loss_parity(off, seed: int, size: str = 'small') -> Dict:
     """Every component's comparison on the case of ``seed``."""
     case = make_loss_case(seed, size)
@@ -153,4 +134,6 @@ def loss_fixture(off, seed: int, size: str = 'small') -> Dict:
         official = {name: fn(off, case) for name, fn in OFFICIAL.items()}
     for res in official.values():
         res['losses'] = {k: torch.as_tensor(v).detach().clone() for k, v in res['losses'].items()}
-    return dict(case=case, official=official)
+    stored = {k: v.half() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+              for k, v in case.items()}  # the values are float16 already (make_loss_case)
+    return dict(case=stored, official=official)

@@ -82,8 +82,9 @@ class ReIDMask2FormerHead(Mask2FormerHead):
     Args:
         num_reid_head_layers: layers of the re-id MLP; 0 = identity (no parameters).
         reid_hidden_dims: hidden width of the re-id MLP.
-        reid_loss: config of the clip re-id loss (default: the official CTVIS loss); None =
-            no re-id loss.
+        reid_loss: config of the clip re-id loss (default: the official CTVIS loss; its
+            matcher, unless given, has the costs 2 / 5 / 5 and the head's ``num_points``, as the
+            official ``image_matcher``); None = no re-id loss.
         **kwargs: the arguments of mmdet's ``Mask2FormerHead``.
     """
 
@@ -93,7 +94,13 @@ class ReIDMask2FormerHead(Mask2FormerHead):
         dims = self.transformer_decoder.embed_dims
         self.reid_embed = mlp(dims, reid_hidden_dims, dims, num_reid_head_layers) \
             if num_reid_head_layers > 0 else nn.Identity()
-        self.reid_loss = MODELS.build(dict(reid_loss)) if reid_loss else None
+        self.reid_loss = None
+        if reid_loss:
+            reid_loss = dict(reid_loss)  # its matcher samples the head's number of points
+            reid_loss.setdefault('matcher', dict(
+                type='DVISPlusVideoHungarianMatcher', cost_class=2.0, cost_mask=5.0,
+                cost_dice=5.0, num_points=getattr(self, 'num_points', 12544)))
+            self.reid_loss = MODELS.build(reid_loss)
         self._clip_frames: Optional[int] = None
 
     def init_weights(self) -> None:
