@@ -6,8 +6,10 @@ refines each tracked object over a window of frames offline. The three are train
 the other (``stage``), each stage starting from the previous stage's checkpoint with the earlier
 modules frozen:
 
-* ``'segmenter'`` -- mmdet's own Mask2Former loss on every frame of the clips (frames flattened).
-  Only ``loss(inputs, data_samples)`` is involved, so :class:`MaskedVideoConsistency` wraps it.
+* ``'segmenter'`` -- mmdet's own Mask2Former loss on every frame of the clips (frames flattened);
+  a head with ``clip_context`` (DVIS++'s ``ReIDMask2FormerHead``) gets the clip length and adds
+  its clip losses (CTVIS re-id). Only ``loss(inputs, data_samples)`` is involved, so
+  :class:`MaskedVideoConsistency` wraps it.
 * ``'tracker'`` / ``'refiner'`` -- the segmenter (and tracker) run in eval mode without gradients;
   the trained module is supervised with clip-level matching (:class:`ClipMatchingCriterion`).
   ``query_mask_ratio`` is MVC on queries: a random share of the frame queries fed to the trained
