@@ -240,8 +240,6 @@ def _install_loss_stand_ins() -> None:
 def _ctvis_namespace(path: str) -> Dict[str, object]:
     """The CL plugin of ``dvis_Plus/ctvis.py`` and two ``CTMinVIS`` methods (as functions),
     compiled from its source (the module itself needs all of detectron2)."""
-    import random  # noqa: F401  (the stand-in reads its state)
-
     import numpy as np
     from scipy.optimize import linear_sum_assignment
     tree = ast.parse(open(path, encoding='utf-8').read(), filename=path)
