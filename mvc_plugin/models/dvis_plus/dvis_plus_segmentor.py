@@ -14,9 +14,11 @@ are DVIS++'s (checked against the official code by ``tools/dev/dvispp_parity.py`
 MVC (``query_mask_ratio``, and ``MaskedVideoConsistency`` around the segmenter stage) and OMA
 (``oma_cfg`` of the tracker / refiner) are the additions; both off = DVIS++.
 
-Not yet the official training: the tracker / refiner stages use this package's
-``ClipMatchingCriterion`` on the last layer (the official criterion with auxiliary layers,
-guided matching and contrastive losses is the training-recipe issue's).
+Training: the segmenter stage is the official CTVIS one (``ReIDMask2FormerHead`` inside
+``clip_context``: per-frame Mask2Former losses on clip-wide targets + the CTVIS re-id loss,
+checked by ``dvispp_parity.py --losses``). Not yet the official: the tracker / refiner stages
+use this package's ``ClipMatchingCriterion`` on the last layer (the official criterion,
+:class:`DVISPlusVideoSetCriterion`, is there for them).
 """
 from typing import Dict, List, Optional, Tuple
 
