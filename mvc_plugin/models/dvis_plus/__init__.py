@@ -6,10 +6,14 @@ from .query_noiser import NOISE_MODES, QueryNoiser, match_by_cosine
 from .referring_tracker import DVISPlusReferringTracker, TrackerMemory
 from .reid_mask2former_head import ReIDMask2FormerHead
 from .temporal_refiner import DVISPlusTemporalRefiner
+from .video_hungarian_matcher import (DVISPlusConsistentVideoMatcher,
+                                      DVISPlusVideoHungarianMatcher)
+from .video_set_criterion import DVISPlusVideoSetCriterion
 from .video_panoptic_fusion import VideoPanopticFusion
 
 __all__ = [
-    'DVISPlusReferringTracker', 'DVISPlusTemporalRefiner', 'DVISPlusVideoSegmentor', 'KeyAttentionLayer', 'NOISE_MODES',
+    'DVISPlusConsistentVideoMatcher', 'DVISPlusReferringTracker', 'DVISPlusTemporalRefiner',
+    'DVISPlusVideoHungarianMatcher', 'DVISPlusVideoSegmentor', 'DVISPlusVideoSetCriterion', 'KeyAttentionLayer', 'NOISE_MODES',
     'PostNormFFN', 'PostNormSelfAttention', 'QueryNoiser', 'ReIDMask2FormerHead',
     'TrackerMemory', 'VideoPanopticFusion', 'match_by_cosine', 'mlp'
 ]
