@@ -115,6 +115,9 @@ class DVISPlusVideoSegmentor(DecoupledVideoSegmentor):
     def _build_criterion(self, cfg: dict) -> torch.nn.Module:
         """``DVISPlusVideoSetCriterion`` with the stage's matcher (tracker: consistent,
         matched on each object's first frame; refiner: video)."""
+        cfg = dict(cfg)
+        if 'no_object_weight' in cfg:  # ClipMatchingCriterion's name (configs/dvis/ bases)
+            cfg['eos_coef'] = cfg.pop('no_object_weight')
         cfg = dict(OFFICIAL_CRITERION, **cfg)
         if 'matcher' not in cfg:
             kind = ('DVISPlusVideoHungarianMatcher' if self.stage == 'refiner'
