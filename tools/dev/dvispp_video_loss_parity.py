@@ -111,18 +111,61 @@ class _Frozen:
         return self.fn(*args)
 
 
-def _class_functions(path: str, namespace: dict) -> Dict[str, Dict[str, object]]:
+class _CN(dict):
+    """detectron2's ``CfgNode`` stand-in: attribute access, missing nodes created on read."""
+
+    def __getattr__(self, key: str):
+        if key.startswith('__'):
+            raise AttributeError(key)
+        return self.setdefault(key, _CN())
+
+    def __setattr__(self, key: str, value) -> None:
+        self[key] = value
+
+    def merge(self, other: dict) -> None:
+        for k, v in other.items():
+            if isinstance(v, dict):
+                getattr(self, k).merge(v)
+            else:
+                self[k] = v
+
+
+def _functions(path: str, names, namespace: dict, cls_name: str = None) -> Dict[str, object]:
+    """Compile the functions ``names`` (of class ``cls_name``) of ``path``, decorators
+    dropped."""
     tree = ast.parse(open(path, encoding='utf-8').read(), filename=path)
-    out = {}
-    for cls_name, names in METHODS.items():
-        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name)
-        funcs = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name in names]
-        if {f.name for f in funcs} != set(names):
-            raise SystemExit(f'{path}: {cls_name} lacks {set(names) - {f.name for f in funcs}}')
-        ns = dict(namespace)
-        exec(compile(ast.Module(body=funcs, type_ignores=[]), path, 'exec'), ns)
-        out[cls_name] = {n: ns[n] for n in names}
-    return out
+    body = tree.body if cls_name is None else next(
+        n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name).body
+    funcs = [n for n in body if isinstance(n, ast.FunctionDef) and n.name in names]
+    if {f.name for f in funcs} != set(names):
+        raise SystemExit(f'{path}: {cls_name} lacks {set(names) - {f.name for f in funcs}}')
+    for f in funcs:
+        f.decorator_list = []
+    ns = dict(namespace)
+    exec(compile(ast.Module(body=funcs, type_ignores=[]), path, 'exec'), ns)
+    return {n: ns[n] for n in names}
+
+
+def official_cfg(base: str, yaml_file: str, overrides: dict) -> _CN:
+    """The official config: ``add_maskformer2_config``, ``add_maskformer2_video_config``,
+    ``add_minvis_config``, ``add_dvis_config`` (as ``train_net_video.py``), then the YAML
+    with its ``_BASE_`` chain, then ``overrides`` (the small sizes)."""
+    import yaml
+    cfg = _CN()
+    for path, name in (('mask2former/config.py', 'add_maskformer2_config'),
+                       ('mask2former_video/config.py', 'add_maskformer2_video_config'),
+                       ('dvis_Plus/config.py', 'add_minvis_config'),
+                       ('dvis_Plus/config.py', 'add_dvis_config')):
+        _functions(osp.join(base, path), [name], dict(CN=_CN))[name](cfg)
+
+    def load(path):
+        data = yaml.safe_load(open(path, encoding='utf-8'))
+        if '_BASE_' in data:
+            load(osp.join(osp.dirname(path), data.pop('_BASE_')))
+        cfg.merge(data)
+    load(osp.join(base, yaml_file))
+    cfg.merge(overrides)
+    return cfg
 
 
 def _loss_modules(root: str) -> types.SimpleNamespace:
@@ -153,16 +196,27 @@ def official_training(root: str) -> types.SimpleNamespace:
     off = official_dvispp.load_official(root)
     losses = _loss_modules(root)
     utils = importlib.import_module('dvis_Plus.utils')
-    path = osp.join(osp.abspath(root), 'DVIS_Plus', 'dvis_Plus', 'meta_architecture.py')
-    namespace = dict(torch=torch, nn=nn, F=F, einops=_Einops, ImageList=_ImageList,
-                     BitMasks=_BitMasks, loss_reid=utils.loss_reid,
-                     Outputs_Memory_PerClasses=utils.Outputs_Memory_PerClasses,
-                     retry_if_cuda_oom=lambda f: f)
-    funcs = _class_functions(path, namespace)
+    base = osp.join(osp.abspath(root), 'DVIS_Plus')
+    path = osp.join(base, 'dvis_Plus', 'meta_architecture.py')
+    namespace = dict(
+        torch=torch, nn=nn, F=F, einops=_Einops, ImageList=_ImageList, BitMasks=_BitMasks,
+        loss_reid=utils.loss_reid, Outputs_Memory_PerClasses=utils.Outputs_Memory_PerClasses,
+        retry_if_cuda_oom=lambda f: f,
+        # from_config: the official criterion, matchers, tracker and refiner; stand-ins for
+        # the segmenter (its outputs are given) and the dataset metadata
+        build_backbone=lambda cfg: types.SimpleNamespace(output_shape=lambda: {}),
+        build_sem_seg_head=lambda cfg, shape: types.SimpleNamespace(
+            num_classes=cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES),
+        MetadataCatalog=types.SimpleNamespace(get=lambda name: None),
+        VideoSetCriterion=losses.criterion_cls, VideoHungarianMatcher=losses.video_matcher_cls,
+        VideoHungarianMatcher_Consistent=losses.consistent_matcher_cls,
+        ReferringTracker_noiser=off.tracker_cls, TemporalRefiner=off.refiner_cls)
+    funcs = {name: _functions(path, names + (('from_config',) if name != 'MinVIS' else ()),
+                              namespace, name) for name, names in METHODS.items()}
     online = type('OfficialOnline', (), dict(funcs['MinVIS'], **funcs['DVIS_Plus_online']))
     offline = type('OfficialOffline', (online,), dict(funcs['DVIS_Plus_offline']))
     return types.SimpleNamespace(off=off, losses=losses, memory_cls=utils.Outputs_Memory_PerClasses,
-                                 online_cls=online, offline_cls=offline)
+                                 online_cls=online, offline_cls=offline, base=base)
 
 
 def make_data(s: Dict[str, int], gen: torch.Generator):
@@ -200,27 +254,32 @@ def _batched_inputs(gt, dtype) -> List[dict]:
     return [dict(image=[torch.zeros(3, *size, dtype=dtype)] * t, instances=frames)]
 
 
-def _official_model(ns, stage, s, models, inputs, dtype):
-    t, points = s['frames'], s['points']
-    weights = dict(loss_ce=2.0, loss_mask=5.0, loss_dice=5.0)
-    weight_dict = dict(weights)
-    for i in range(10 - 1):  # MASK_FORMER.DEC_LAYERS 10 (MinVIS_R50.yaml), deep supervision
-        weight_dict.update({f'{k}_{i}': v for k, v in weights.items()})
-    weight_dict['loss_reid'] = 2  # TRACKER.USE_CL / REFINER.USE_CL
-    costs = dict(cost_class=2.0, cost_mask=5.0, cost_dice=5.0)
-    if stage == 'tracker':
-        matcher = ns.losses.consistent_matcher_cls(num_points=points, frames=t, **costs)
-        model = ns.online_cls()
-    else:
-        points = points * t
-        matcher = ns.losses.video_matcher_cls(num_points=points, **costs)
-        model = ns.offline_cls()
-        model.refiner = models['refiner']
+YAML = dict(tracker='configs/dvis_Plus/ytvis19/DVIS_Plus_Online_R50_8wIter.yaml',
+            refiner='configs/dvis_Plus/ytvis19/DVIS_Plus_Offline_R50.yaml')
+
+
+def official_models(ns, s: Dict[str, int]) -> Dict[str, dict]:
+    """``from_config`` of ``DVIS_Plus_online`` / ``DVIS_Plus_offline`` on the YouTube-VIS 2019
+    R50 configs at the small sizes: criterion (weights, matcher, points), tracker (noise),
+    refiner, ``max_iter_num``, ``use_cl``."""
+    overrides = dict(
+        MODEL=dict(MASK_FORMER=dict(HIDDEN_DIM=s['hidden'], NHEADS=s['heads'],
+                                    DIM_FEEDFORWARD=s['ffn']),
+                   TRACKER=dict(DECODER_LAYERS=s['video_layers']),
+                   REFINER=dict(DECODER_LAYERS=s['video_layers']),
+                   SEM_SEG_HEAD=dict(NUM_CLASSES=s['classes'])),
+        INPUT=dict(SAMPLING_FRAME_NUM=s['frames']), SOLVER=dict(MAX_ITER=s['max_iters']))
+    cls = dict(tracker=ns.online_cls, refiner=ns.offline_cls)
+    return {stage: cls[stage].from_config(None, official_cfg(ns.base, YAML[stage], overrides))
+            for stage in LOSS_STAGES}
+
+
+def _official_model(ns, stage, s, kwargs, inputs, dtype):
+    model = (ns.online_cls if stage == 'tracker' else ns.offline_cls)()
+    for k, v in kwargs.items():
+        setattr(model, k, v)
+    if stage == 'refiner':  # DVIS_Plus_offline.__init__
         model.classes_references_memory = ns.memory_cls(max_len=20)
-    model.criterion = ns.losses.criterion_cls(
-        s['classes'], matcher=matcher, weight_dict=weight_dict, eos_coef=0.1,
-        losses=['labels', 'masks'], num_points=points, oversample_ratio=3.0,
-        importance_sample_ratio=0.75)
     model.matches = []
     forward = model.criterion.forward
 
@@ -237,12 +296,11 @@ def _official_model(ns, stage, s, models, inputs, dtype):
         return out
     model.backbone = _Frozen(lambda images: {f'res{i}': None for i in range(2, 6)})
     model.sem_seg_head = _Frozen(head)
-    model.tracker = models['tracker']
-    model.training, model.device, model.num_frames = True, torch.device('cpu'), t
+    model.training, model.device = True, torch.device('cpu')
     model.pixel_mean = torch.zeros(3, 1, 1, dtype=dtype)
     model.pixel_std = torch.ones(3, 1, 1, dtype=dtype)
     model.size_divisibility, model.window_inference = 0, False
-    model.max_iter_num, model.iter, model.use_cl = s['max_iters'], 0, True
+    model.iter = 0
     return model
 
 
@@ -250,9 +308,10 @@ def run_official_training(ns, s, models, inputs, gt, seed, dtype=torch.float64):
     results = {}
     batched = _batched_inputs(gt, dtype)
     for stage in LOSS_STAGES:
-        models['tracker'].train(stage == 'tracker')
-        models['refiner'].train()
-        model = _official_model(ns, stage, s, models, inputs, dtype)
+        model = _official_model(ns, stage, s, models[stage], inputs, dtype)
+        model.tracker.train(stage == 'tracker')
+        if stage == 'refiner':
+            model.refiner.train()
         results[stage] = []
         for it in range(s['iterations']):
             seed_everything(seed * 100 + it)
@@ -266,30 +325,30 @@ def loss_parity(root: str, seed: int, fixture: str = None) -> Dict[str, float]:
     """Both sides on one seed; the ``--losses`` mode of ``dvispp_parity.py`` can call this."""
     s = dict(LOSS_PARITY_SIZE)
     ns = official_training(root)
-    c = s['hidden']
-    video = dict(hidden_channel=2 * c, feedforward_channel=s['ffn'], num_head=s['heads'],
-                 decoder_layer_num=s['video_layers'], mask_dim=c, class_num=s['classes'])
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    models = dict(tracker=ns.off.tracker_cls(**video, noise_mode='wa',
-                                             noise_ratio=s['noise_ratio']),
-                  refiner=ns.off.refiner_cls(**video, windows=3))
-    for m in models.values():
+    models = official_models(ns, s)
+    trained = dict(tracker=models['tracker']['tracker'], refiner=models['refiner']['refiner'])
+    for m in trained.values():
         randomise(m, gen)
         with torch.no_grad():  # float32 values (the fixture stores float32)
             for p in m.parameters():
                 p.copy_(p.float())
+    models['refiner']['tracker'].load_state_dict(trained['tracker'].state_dict())
     inputs, gt = make_data(s, gen)
     weights = {k: {n: v.clone().float() for n, v in m.state_dict().items()}
-               for k, m in models.items()}
-    for m in models.values():
-        m.double()
+               for k, m in trained.items()}
+    for kw in models.values():
+        for k in ('tracker', 'refiner'):
+            if k in kw:
+                kw[k].double()
     official = run_official_training(ns, s, models, inputs, gt, seed)
     ours = run_ours_training(s, weights, inputs, gt, seed)
     result = compare_training(official, ours)
-    result.update(seed=seed, **{f'{st}_losses_last_iter': official[st][-1][0].get('loss_reid')
-                                for st in LOSS_STAGES})
-    result['refiner_loss_ce'] = official['refiner'][-1][0]['loss_ce']
+    result.update(seed=seed, iterations=s['iterations'], guided_iterations=s['max_iters'] // 2)
+    for st in LOSS_STAGES:  # the official values, to show they are not trivial
+        result[f'{st}_loss_reid'] = [round(r[0]['loss_reid'], 4) for r in official[st]]
+        result[f'{st}_loss_names'] = len(official[st][0][0])
     if fixture:
         torch.save(dict(size=s, seed=seed, weights=weights, inputs=inputs, gt=gt,
                         official=official), fixture)
