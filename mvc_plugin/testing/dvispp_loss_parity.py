@@ -14,7 +14,7 @@ after which both draw the activation (``random.random``), the weights (``torch.r
 sampled points (``torch.rand``) in the same order.
 """
 import random
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -26,16 +26,17 @@ from ..models.dvis_plus import (ClassEmbeddingMemory, ClipFrames, DVISPlusConsis
                                 DVISPlusReferringTracker, DVISPlusTemporalRefiner,
                                 DVISPlusVideoHungarianMatcher, DVISPlusVideoSetCriterion,
                                 refiner_stage_losses, tracker_stage_losses, video_targets)
+from ..models.dvis_plus.dvis_plus_segmentor import OFFICIAL_CRITERION
 from ..models.dvis_plus.official_keys import REFINER_RULES, TRACKER_RULES, convert_keys
 
 __all__ = ['LOSS_PARITY_SIZE', 'LOSS_STAGES', 'compare_training', 'official_loss_name',
            'run_ours_training', 'seed_everything', 'track_samples']
 
-#: ``hidden`` = segmenter width (video modules 2x); ``points`` = TRAIN_NUM_POINTS (official);
-#: ``iterations`` per stage, guided while ``it < max_iters // 2``.
+#: ``hidden`` = segmenter width (video modules 2x); ``iterations`` per stage, guided while
+#: ``it < max_iters // 2``; ``noise_ratio`` as ytvis19 ``DVIS_Plus_Online_R50_8wIter.yaml``.
 LOSS_PARITY_SIZE: Dict[str, int] = dict(
     hidden=16, heads=4, ffn=32, video_layers=3, queries=8, classes=5, frames=5, feat=16,
-    image=64, points=12544, iterations=4, max_iters=4, noise_ratio=0.8)
+    image=64, iterations=4, max_iters=4, noise_ratio=0.8)
 LOSS_STAGES = ('tracker', 'refiner')
 
 
@@ -98,20 +99,23 @@ def _build(s: Dict[str, int], weights: Dict[str, Dict[str, Tensor]], dtype: torc
 
 
 def _criterion(s: Dict[str, int], stage: str) -> DVISPlusVideoSetCriterion:
-    costs = dict(cost_class=2.0, cost_mask=5.0, cost_dice=5.0)
+    """What ``DVISPlusVideoSegmentor`` builds by default (:data:`OFFICIAL_CRITERION`)."""
+    cfg = {k: v for k, v in OFFICIAL_CRITERION.items() if k != 'type'}
+    costs = dict(cost_class=cfg['class_weight'], cost_mask=cfg['mask_weight'],
+                 cost_dice=cfg['dice_weight'])
     if stage == 'tracker':
-        matcher = DVISPlusConsistentVideoMatcher(frames=s['frames'], num_points=s['points'],
-                                                 **costs)
-        points = s['points']
+        matcher = DVISPlusConsistentVideoMatcher(frames=s['frames'],
+                                                 num_points=cfg['num_points'], **costs)
     else:  # the T frames stacked: T times the points (official DVIS_Plus_offline.from_config)
-        points = s['points'] * s['frames']
-        matcher = DVISPlusVideoHungarianMatcher(num_points=points, **costs)
-    return DVISPlusVideoSetCriterion(s['classes'], matcher, num_points=points)
+        cfg['num_points'] *= s['frames']
+        matcher = DVISPlusVideoHungarianMatcher(num_points=cfg['num_points'], **costs)
+    return DVISPlusVideoSetCriterion(s['classes'], matcher, **cfg)
 
 
 def run_ours_training(s: Dict[str, int], weights: Dict[str, Dict[str, Tensor]],
                       inputs: Dict[str, Tensor], gt: Dict[str, Tensor], seed: int,
-                      dtype: torch.dtype = torch.float64) -> Dict[str, List]:
+                      dtype: torch.dtype = torch.float64,
+                      stages: Sequence[str] = LOSS_STAGES) -> Dict[str, List]:
     """Our losses and matchings, per stage and iteration: ``{stage: [(losses, matches)]}``
     with official loss names (weighted) and matchings as ``(slots, objects)`` lists.
 
@@ -129,7 +133,7 @@ def run_ours_training(s: Dict[str, int], weights: Dict[str, Dict[str, Tensor]],
     targets = [dict(t, masks=t['masks'].to(dtype)) for t in targets]
     memory = ClassEmbeddingMemory(20)
     results: Dict[str, List] = {}
-    for stage in LOSS_STAGES:
+    for stage in stages:
         criterion = _criterion(s, stage)
         tracker.train(stage == 'tracker')
         refiner.train()
@@ -153,7 +157,7 @@ def compare_training(official: Dict[str, List], ours: Dict[str, List]) -> Dict[s
     """``<stage>_loss_max_abs_diff``: the max absolute difference of the weighted losses over
     iterations; 1.0 when the loss names or the matchings differ."""
     diffs = {}
-    for stage in LOSS_STAGES:
+    for stage in ours:
         worst = 0.0 if len(official[stage]) == len(ours[stage]) else 1.0
         for (lo, mo), (lu, mu) in zip(official[stage], ours[stage]):
             if set(lo) != set(lu) or [tuple(map(list, m)) for m in mo] != \
