@@ -305,8 +305,18 @@ def _official_model(ns, stage, s, kwargs, inputs, dtype):
 
 
 def run_official_training(ns, s, models, inputs, gt, seed, dtype=torch.float64):
+    """Official losses and matchings per stage and iteration; ``results['stats']``: frames
+    the official noiser noised, and the class memory's sizes at the end."""
     results = {}
     batched = _batched_inputs(gt, dtype)
+    noiser = type(models['tracker']['tracker'].noiser)
+    noised = [0]
+    original = noiser._wa_noise_forward
+
+    def counting(self, *args, **kwargs):
+        noised[0] += 1
+        return original(self, *args, **kwargs)
+    noiser._wa_noise_forward = counting
     for stage in LOSS_STAGES:
         model = _official_model(ns, stage, s, models[stage], inputs, dtype)
         model.tracker.train(stage == 'tracker')
@@ -318,6 +328,11 @@ def run_official_training(ns, s, models, inputs, gt, seed, dtype=torch.float64):
             losses = model.forward(batched)
             results[stage].append(({k: float(v) for k, v in losses.items()},
                                    [(m[0].tolist(), m[1].tolist()) for m in model.matches[-1]]))
+    noiser._wa_noise_forward = original
+    results['stats'] = dict(
+        tracker_noised_frames=f'{noised[0]}/{s["iterations"] * (s["frames"] - 1)}',
+        refiner_memory_sizes={k: len(v) for k, v in
+                              model.classes_references_memory.class_references.items()})
     return results
 
 
@@ -344,8 +359,10 @@ def loss_parity(root: str, seed: int, fixture: str = None) -> Dict[str, float]:
                 kw[k].double()
     official = run_official_training(ns, s, models, inputs, gt, seed)
     ours = run_ours_training(s, weights, inputs, gt, seed)
+    stats = official.pop('stats')
     result = compare_training(official, ours)
-    result.update(seed=seed, iterations=s['iterations'], guided_iterations=s['max_iters'] // 2)
+    result.update(seed=seed, iterations=s['iterations'], guided_iterations=s['max_iters'] // 2,
+                  **stats)
     for st in LOSS_STAGES:  # the official values, to show they are not trivial
         result[f'{st}_loss_reid'] = [round(r[0]['loss_reid'], 4) for r in official[st]]
         result[f'{st}_loss_names'] = len(official[st][0][0])
