@@ -15,10 +15,10 @@ from .video_set_criterion import DVISPlusVideoSetCriterion
 from .video_panoptic_fusion import VideoPanopticFusion
 
 __all__ = [
-    'ClassEmbeddingMemory', 'ClipFrames', 'memory_contrastive_loss', 'reference_contrastive_loss',
-    'refiner_stage_losses', 'tracker_stage_losses', 'video_targets',
-    'DVISPlusConsistentVideoMatcher', 'DVISPlusReferringTracker', 'DVISPlusTemporalRefiner',
-    'DVISPlusVideoHungarianMatcher', 'DVISPlusVideoSegmentor', 'DVISPlusVideoSetCriterion', 'KeyAttentionLayer', 'NOISE_MODES',
-    'PostNormFFN', 'PostNormSelfAttention', 'QueryNoiser', 'ReIDMask2FormerHead',
-    'TrackerMemory', 'VideoPanopticFusion', 'match_by_cosine', 'mlp'
+    'ClassEmbeddingMemory', 'ClipFrames', 'DVISPlusConsistentVideoMatcher',
+    'DVISPlusReferringTracker', 'DVISPlusTemporalRefiner', 'DVISPlusVideoHungarianMatcher',
+    'DVISPlusVideoSegmentor', 'DVISPlusVideoSetCriterion', 'KeyAttentionLayer', 'NOISE_MODES',
+    'PostNormFFN', 'PostNormSelfAttention', 'QueryNoiser', 'ReIDMask2FormerHead', 'TrackerMemory',
+    'VideoPanopticFusion', 'match_by_cosine', 'memory_contrastive_loss', 'mlp',
+    'reference_contrastive_loss', 'refiner_stage_losses', 'tracker_stage_losses', 'video_targets'
 ]

@@ -30,6 +30,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
+from ..video_heads.clip_criterion import clip_targets
 from .contrastive_losses import (ClassEmbeddingMemory, memory_contrastive_loss,
                                  reference_contrastive_loss)
 
@@ -56,7 +57,6 @@ def video_targets(track_samples: Sequence, pad_shape: Tuple[int, int],
     """Official-layout targets of ``TrackDataSample`` clips (``prepare_targets``): ``labels``
     ``(G,)``, ``ids`` ``(G, T)`` (the dataset's track id, -1 where absent) and float ``masks``
     ``(G, T, H, W)`` padded to ``pad_shape`` (the batch input size)."""
-    from ..video_heads.clip_criterion import clip_targets
     out = []
     for sample in track_samples:
         clip = clip_targets(sample, device)
@@ -156,9 +156,9 @@ def refiner_stage_losses(tracker: nn.Module, refiner: nn.Module, criterion: nn.M
                              frames.relevance)
     out = refiner(tracked['pred_embds'], query_mask(frames.embeds, frames.embeds_no_norm)[1],
                   frames.mask_features, frames.relevance)
-    video_targets_ = [dict(tg, masks=tg['masks'].flatten(1, 2)[:, None]) for tg in targets]
+    stacked = [dict(tg, masks=tg['masks'].flatten(1, 2)[:, None]) for tg in targets]
     guide = _per_video(tracked, lambda x: x.mean(dim=1)) if guided else None
-    losses, matches = criterion(_per_video(out, lambda x: x[:, 0]), video_targets_,
+    losses, matches = criterion(_per_video(out, lambda x: x[:, 0]), stacked,
                                 matcher_outputs=guide, ret_match_result=True)
     if contrastive_weight and memory is not None:
         losses['loss_reid'] = contrastive_weight * memory_contrastive_loss(
