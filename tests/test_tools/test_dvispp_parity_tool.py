@@ -1,5 +1,5 @@
-"""tools/dev/dvispp_parity.py without the official code: clear refusals (the comparison itself
-is covered by the recorded-parity test)."""
+"""tools/dev/dvispp_parity.py without the official code: clear refusals (the comparisons
+themselves are covered by the recorded-parity tests)."""
 import os.path as osp
 import subprocess
 import sys
@@ -23,6 +23,11 @@ def test_a_folder_without_the_official_code_is_refused(tmp_path):
     assert not (tmp_path / 'f.pth').exists()
 
 
-def test_losses_are_not_claimed():
-    out = _run('--official-root', REPO, '--losses')
-    assert out.returncode == 2 and 'not implemented' in out.stderr
+def test_losses_without_the_official_code_are_refused(tmp_path):
+    (tmp_path / 'DVIS_Plus' / 'dvis_Plus').mkdir(parents=True)
+    out = _run('--official-root', str(tmp_path), '--losses-only', '--save-loss-fixture',
+               str(tmp_path / 'f.pth'))
+    assert out.returncode != 0
+    assert 'DVIS_Plus/mask2former_video/modeling/criterion.py' in out.stderr
+    assert 'DVIS_Plus/dvis_Plus/ctvis.py' in out.stderr
+    assert not (tmp_path / 'f.pth').exists()

@@ -1,7 +1,7 @@
 """Numerical parity of the plug-in's DVIS++ modules with the official code.
 
     python tools/dev/dvispp_parity.py --official-root DIR [--seed N] [--size small|official]
-        [--save-fixture FILE]
+        [--save-fixture FILE] [--losses | --losses-only] [--save-loss-fixture FILE]
 
 ``DIR`` is a checkout of the public repository ``zhang-tao-whu/DVIS_Plus`` (the folder holding
 ``DVIS_Plus/``). The tool imports the official decoder, tracker, noiser and refiner from it
@@ -14,6 +14,12 @@ backbone features), ``decoder`` (transformer decoder + re-id on given multi-scal
 VIS / VSS / VPS video results), and ``tracker_time_ratio`` / ``refiner_time_ratio``
 (plug-in / official, CPU). Exit 1 when a diff exceeds 1e-4. ``--save-fixture`` writes the
 official weights, inputs and outputs for the recorded-parity test.
+
+``--losses`` adds the training-loss comparison (``dvispp_loss_parity.py``: official criterion,
+matchers and segmenter / CTVIS losses vs the plug-in with the same random draws):
+``<component>_loss_max_abs_diff``, ``<component>_matches_equal`` (exit 1 when False) and
+``<component>_num_terms``; ``--losses-only`` runs only it, ``--save-loss-fixture FILE`` also
+writes the case and the official results for the recorded loss test.
 """
 import argparse
 import contextlib
@@ -243,7 +249,13 @@ def main() -> int:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--size', choices=sorted(PARITY_SIZES), default='official')
     parser.add_argument('--losses', action='store_true',
-                        help='loss parity (the DVIS++ training-recipe issue; not available yet)')
+                        help='also compare the training losses (dvispp_loss_parity.py): '
+                             '<component>_loss_max_abs_diff / _matches_equal / _num_terms')
+    parser.add_argument('--losses-only', action='store_true',
+                        help='only the loss comparison (no module parity)')
+    parser.add_argument('--save-loss-fixture', metavar='FILE',
+                        help='write the loss case and the official losses / matchings for the '
+                             'recorded loss test (implies --losses-only)')
     parser.add_argument('--dtype', choices=('float64', 'float32'), default='float64',
                         help='precision of the comparison (float64: implementation differences '
                              'stand far above rounding)')
@@ -252,10 +264,11 @@ def main() -> int:
                         help='write the official R50 model key names and shapes (JSON) for the '
                              'converter test, then exit')
     args = parser.parse_args()
-    if args.losses:
-        print('dvispp_parity: --losses is not implemented yet (the DVIS++ losses are not '
-              'ported); run without it', file=sys.stderr)
-        return 2
+    if args.losses_only or args.save_loss_fixture:
+        result = dict(seed=args.seed, size=args.size)
+        result.update(_loss_results(args))
+        print(json.dumps(result))
+        return _exit_code(result)
     off = load_official(args.official_root)
     if args.save_r50_keys:
         with open(args.save_r50_keys, 'w') as f:
@@ -292,8 +305,25 @@ def main() -> int:
                   (v.float() if v.is_floating_point() else v) for k, v in inputs.items()}
         torch.save(dict(size=s, seed=args.seed, weights=weights, inputs=inputs,
                         official=compact), args.save_fixture)
+    if args.losses:
+        result.update(_loss_results(args))
     print(json.dumps(result))
-    failed = [k for k, v in result.items() if k.endswith('_max_abs_diff') and v > TOLERANCE]
+    return _exit_code(result)
+
+
+def _loss_results(args) -> Dict:
+    """The loss comparison of ``args.seed`` / ``args.size`` (and the loss fixture)."""
+    from dvispp_loss_parity import loss_fixture, loss_parity
+    from official_dvispp import load_official_losses
+    off = load_official_losses(args.official_root)
+    if args.save_loss_fixture:
+        torch.save(loss_fixture(off, args.seed, args.size), args.save_loss_fixture)
+    return loss_parity(off, args.seed, args.size)
+
+
+def _exit_code(result: Dict) -> int:
+    failed = [k for k, v in result.items() if (k.endswith('_max_abs_diff') and v > TOLERANCE)
+              or (k.endswith('_matches_equal') and not v)]
     return 1 if failed else 0
 
 

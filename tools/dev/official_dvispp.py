@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ['OfficialDVISPlus', 'load_official']
+__all__ = ['OfficialDVISPlus', 'load_official', 'load_official_losses']
 
 REQUIRED = ('dvis_Plus/tracker.py', 'dvis_Plus/refiner.py', 'dvis_Plus/noiser.py',
             'dvis_Plus/video_mask2former_transformer_decoder.py', 'dvis_Plus/meta_architecture.py',
@@ -47,8 +47,14 @@ def _module(name: str, **attrs) -> types.ModuleType:
     return mod
 
 
-def _rearrange(x: torch.Tensor, pattern: str, t: int) -> torch.Tensor:
-    """The three einops patterns the official decoder uses."""
+def _rearrange(x: torch.Tensor, pattern: str, t: int = 0) -> torch.Tensor:
+    """The einops patterns the official decoder and ``dvis_Plus/ctvis.py`` use."""
+    if pattern == 'b q t h w -> (b t) q () h w':
+        return x.transpose(1, 2).flatten(0, 1)[:, :, None]
+    if pattern == 'b t q c -> (b t) q c':
+        return x.flatten(0, 1)
+    if pattern == 'b c t q -> (b t) q c':
+        return x.permute(0, 2, 3, 1).flatten(0, 1)
     if pattern == '(b t) q h w -> b q t h w':
         return x.unflatten(0, (-1, t)).transpose(1, 2)
     if pattern == '(b t) q c -> b t q c':
@@ -155,3 +161,131 @@ def load_official(root: str) -> OfficialDVISPlus:
         tracker_cls=importlib.import_module('dvis_Plus.tracker').ReferringTracker_noiser,
         refiner_cls=importlib.import_module('dvis_Plus.refiner').TemporalRefiner,
         inference=_inference_functions(osp.join(base, 'dvis_Plus', 'meta_architecture.py')))
+
+
+# -- losses: mask2former_video/modeling/{criterion,matcher}.py, mask2former/modeling/matcher.py,
+# -- dvis_Plus/ctvis.py ---------------------------------------------------------------------
+LOSS_FILES = ('mask2former_video/modeling/criterion.py', 'mask2former_video/modeling/matcher.py',
+              'mask2former/modeling/matcher.py', 'dvis_Plus/ctvis.py')
+CTVIS_NAMES = ('TrainTracklet', 'SimpleTrainMemory', 'CTCLPlugin', 'loss_reid',
+               'is_dist_avail_and_initialized', 'get_world_size')
+CTMINVIS_METHODS = ('frame_decoder_loss_reshape', 'prepare_for_cl_plugin')
+
+
+def _point_sample(input: torch.Tensor, point_coords: torch.Tensor, **kwargs) -> torch.Tensor:
+    """Stand-in for detectron2's ``point_sample``: ``grid_sample`` at ``[0, 1]`` coordinates
+    (a ``(N, P, 2)`` grid gets a unit width dimension, removed from the output)."""
+    grid = 2.0 * point_coords - 1.0
+    if point_coords.dim() == 3:
+        return F.grid_sample(input, grid[:, :, None], **kwargs)[..., 0]
+    return F.grid_sample(input, grid, **kwargs)
+
+
+def _uncertain_points(coarse_logits: torch.Tensor, uncertainty_func: Callable, num_points: int,
+                      oversample_ratio: float, importance_sample_ratio: float) -> torch.Tensor:
+    """Stand-in for detectron2's ``get_uncertain_point_coords_with_randomness``: draw
+    ``oversample_ratio * num_points`` uniform points per mask, keep the
+    ``importance_sample_ratio * num_points`` most uncertain, add uniform points to
+    ``num_points`` (two ``torch.rand`` calls, in this order)."""
+    n = coarse_logits.shape[0]
+    drawn = torch.rand(n, int(num_points * oversample_ratio), 2, device=coarse_logits.device)
+    scores = uncertainty_func(_point_sample(coarse_logits, drawn, align_corners=False))
+    k = int(importance_sample_ratio * num_points)
+    top = torch.topk(scores[:, 0, :], k=k, dim=1)[1]
+    kept = torch.gather(drawn, 1, top[..., None].expand(-1, -1, 2))
+    if num_points - k > 0:
+        kept = torch.cat([kept, torch.rand(n, num_points - k, 2, device=coarse_logits.device)], 1)
+    return kept
+
+
+class _CPUTorch(types.ModuleType):
+    """``torch`` for ``dvis_Plus/ctvis.py`` on a CPU: ``zeros(..., device='cuda')`` (its
+    ``TrainTracklet``) is made on the CPU when CUDA is absent."""
+
+    def __getattr__(self, name: str):
+        return getattr(torch, name)
+
+    @staticmethod
+    def zeros(*args, device=None, **kwargs):
+        if not torch.cuda.is_available():
+            device = None
+        return torch.zeros(*args, device=device, **kwargs)
+
+
+class _SetSampleRandom(types.ModuleType):
+    """``random`` for ``dvis_Plus/ctvis.py``: ``sample`` of a ``set`` as Python <= 3.10 did it
+    (``tuple(set)``, removed in 3.11), from the same global state."""
+
+    def __getattr__(self, name: str):
+        import random
+        return getattr(random, name)
+
+    @staticmethod
+    def sample(population, k):
+        import random
+        if isinstance(population, (set, frozenset)):
+            population = tuple(population)
+        return random.sample(population, k)
+
+
+def _install_loss_stand_ins() -> None:
+    _install_stand_ins()
+    _module('detectron2.utils.comm', get_world_size=lambda: 1)
+    _module('detectron2.projects')
+    _module('detectron2.projects.point_rend')
+    _module('detectron2.projects.point_rend.point_features', point_sample=_point_sample,
+            get_uncertain_point_coords_with_randomness=_uncertain_points)
+
+
+def _ctvis_namespace(path: str) -> Dict[str, object]:
+    """The CL plugin of ``dvis_Plus/ctvis.py`` and two ``CTMinVIS`` methods (as functions),
+    compiled from its source (the module itself needs all of detectron2)."""
+    import random  # noqa: F401  (the stand-in reads its state)
+
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+    tree = ast.parse(open(path, encoding='utf-8').read(), filename=path)
+    nodes = [n for n in tree.body if getattr(n, 'name', None) in CTVIS_NAMES]
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == 'CTMinVIS')
+    nodes += [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name in CTMINVIS_METHODS]
+    missing = set(CTVIS_NAMES + CTMINVIS_METHODS) - {n.name for n in nodes}
+    if missing:
+        raise SystemExit(f'{path}: lacks {sorted(missing)}')
+    namespace = dict(torch=_CPUTorch('torch'), F=F, nn=nn, np=np,
+                     random=_SetSampleRandom('random'), einops=sys.modules['einops'],
+                     dist=torch.distributed, configurable=lambda f: f,
+                     CL_PLUGIN_REGISTRY=_Registry('CL_PLUGIN'),
+                     linear_sum_assignment=linear_sum_assignment)
+    exec(compile(ast.Module(body=nodes, type_ignores=[]), path, 'exec'), namespace)
+    plugin = namespace['CTCLPlugin']
+    plugin.device = property(lambda self: torch.device('cpu'))
+    return namespace
+
+
+def load_official_losses(root: str) -> types.SimpleNamespace:
+    """The official criterion, matchers, CL plugin and segmenter loss reshaping, imported from
+    ``root`` (as :func:`load_official`): ``criterion_cls``, ``video_matcher_cls``,
+    ``consistent_matcher_cls``, ``image_matcher_cls``, ``cl_plugin_cls``,
+    ``frame_decoder_loss_reshape`` and ``prepare_for_cl_plugin`` (``self`` unused: pass None)."""
+    base = osp.join(osp.abspath(root), 'DVIS_Plus')
+    missing = [f for f in LOSS_FILES if not osp.isfile(osp.join(base, f))]
+    if missing:
+        raise SystemExit(f'--official-root {root}: missing ' + ', '.join(
+            osp.join('DVIS_Plus', f) for f in missing))
+    _install_loss_stand_ins()
+    for name in PACKAGES:
+        if name not in sys.modules or not hasattr(sys.modules[name], '__path__'):
+            _module(name, __path__=[osp.join(base, *name.split('.'))])
+    # mask2former/utils/misc.py needs torchvision for version checks only
+    _module('mask2former.utils', __path__=[])
+    _module('mask2former.utils.misc', is_dist_avail_and_initialized=lambda: False)
+    criterion = importlib.import_module('mask2former_video.modeling.criterion')
+    matcher = importlib.import_module('mask2former_video.modeling.matcher')
+    image_matcher = importlib.import_module('mask2former.modeling.matcher')
+    ctvis = _ctvis_namespace(osp.join(base, 'dvis_Plus', 'ctvis.py'))
+    return types.SimpleNamespace(
+        criterion_cls=criterion.VideoSetCriterion, video_matcher_cls=matcher.VideoHungarianMatcher,
+        consistent_matcher_cls=matcher.VideoHungarianMatcher_Consistent,
+        image_matcher_cls=image_matcher.HungarianMatcher, cl_plugin_cls=ctvis['CTCLPlugin'],
+        frame_decoder_loss_reshape=ctvis['frame_decoder_loss_reshape'],
+        prepare_for_cl_plugin=ctvis['prepare_for_cl_plugin'])

@@ -1,5 +1,6 @@
 """DVIS++ modules (Zhang et al., 2023), re-implemented on mmdet / mmcv and checked against the
 official code (``tools/dev/dvispp_parity.py``)."""
+from .ctvis_contrastive import CTVISContrastiveLoss
 from .dvis_plus_segmentor import DVISPlusVideoSegmentor
 from .contrastive_losses import (ClassEmbeddingMemory, memory_contrastive_loss,
                                  reference_contrastive_loss)
@@ -15,7 +16,7 @@ from .video_set_criterion import DVISPlusVideoSetCriterion
 from .video_panoptic_fusion import VideoPanopticFusion
 
 __all__ = [
-    'ClassEmbeddingMemory', 'ClipFrames', 'DVISPlusConsistentVideoMatcher',
+    'CTVISContrastiveLoss', 'ClassEmbeddingMemory', 'ClipFrames', 'DVISPlusConsistentVideoMatcher',
     'DVISPlusReferringTracker', 'DVISPlusTemporalRefiner', 'DVISPlusVideoHungarianMatcher',
     'DVISPlusVideoSegmentor', 'DVISPlusVideoSetCriterion', 'KeyAttentionLayer', 'NOISE_MODES',
     'PostNormFFN', 'PostNormSelfAttention', 'QueryNoiser', 'ReIDMask2FormerHead', 'TrackerMemory',

@@ -16,10 +16,13 @@ are DVIS++'s (checked against the official code by ``tools/dev/dvispp_parity.py`
 MVC (``query_mask_ratio``, and ``MaskedVideoConsistency`` around the segmenter stage) and OMA
 (``oma_cfg`` of the tracker / refiner) are the additions; both off = DVIS++.
 
-Training of the tracker / refiner stages: the official recipe (:mod:`.stage_training`):
-``DVISPlusVideoSetCriterion`` on every layer (consistent matcher for the tracker, video matcher
-on ``T``-stacked masks for the refiner), segmenter- / tracker-guided matching during the first
-``guided_matching`` share of the iterations, and the contrastive losses
+Training: the segmenter stage is the official CTVIS one (``ReIDMask2FormerHead`` inside
+``clip_context``: per-frame Mask2Former losses on clip-wide targets + the CTVIS re-id loss,
+checked by ``dvispp_parity.py --losses``). The tracker / refiner stages are the official
+recipe (:mod:`.stage_training`, checked by ``tools/dev/dvispp_video_loss_parity.py``):
+:class:`DVISPlusVideoSetCriterion` on every layer (consistent matcher for the tracker, video
+matcher on ``T``-stacked masks for the refiner), segmenter- / tracker-guided matching during
+the first ``guided_matching`` share of the iterations, and the contrastive losses
 (:mod:`.contrastive_losses`). ``criterion=dict(type='ClipMatchingCriterion', ...)`` keeps this
 package's older last-layer clip criterion (opt-in, not DVIS++).
 """

@@ -132,7 +132,9 @@ class DVISPlusConsistentVideoMatcher(DVISPlusVideoHungarianMatcher):
         ``(G,)``); -1 = absent."""
         first: Dict[int, int] = {}
         for f, ids in enumerate(ids_per_frame):
-            for g in torch.nonzero(ids.reshape(ids.shape[0], -1)[:, 0] != -1).flatten().tolist():
+            if ids.numel() == 0:
+                continue
+            for g in torch.nonzero(ids.reshape(len(ids), -1)[:, 0] != -1).flatten().tolist():
                 first.setdefault(g, f)
         by_frame: Dict[int, List[int]] = {}
         for g, f in first.items():

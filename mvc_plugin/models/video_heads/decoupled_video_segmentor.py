@@ -6,8 +6,10 @@ refines each tracked object over a window of frames offline. The three are train
 the other (``stage``), each stage starting from the previous stage's checkpoint with the earlier
 modules frozen:
 
-* ``'segmenter'`` -- mmdet's own Mask2Former loss on every frame of the clips (frames flattened).
-  Only ``loss(inputs, data_samples)`` is involved, so :class:`MaskedVideoConsistency` wraps it.
+* ``'segmenter'`` -- mmdet's own Mask2Former loss on every frame of the clips (frames flattened);
+  a head with ``clip_context`` (DVIS++'s ``ReIDMask2FormerHead``) gets the clip length and adds
+  its clip losses (CTVIS re-id). Only ``loss(inputs, data_samples)`` is involved, so
+  :class:`MaskedVideoConsistency` wraps it.
 * ``'tracker'`` / ``'refiner'`` -- the segmenter (and tracker) run in eval mode without gradients;
   the trained module is supervised with clip-level matching (:class:`ClipMatchingCriterion`).
   ``query_mask_ratio`` is MVC on queries: a random share of the frame queries fed to the trained
@@ -20,6 +22,7 @@ across frames). For VSS / VPS every class region / segment is an object (DVIS's 
 training is the same for the three tasks (``VSPWVideoDataset`` / ``VIPSegVideoDataset`` turn
 labels into tracked targets).
 """
+import contextlib
 import os.path as osp
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -206,7 +209,11 @@ class DecoupledVideoSegmentor(VideoStreamingMixin, BaseModel):
             raise ValueError(f'inputs must be (B, T, C, H, W), got {tuple(inputs.shape)}')
         if self.stage == 'segmenter':
             frames = [f for s in data_samples for f in s.video_data_samples]
-            return self.segmenter.loss(inputs.flatten(0, 1), frames)
+            head = self.segmenter.panoptic_head  # DVIS++'s head trains on clips (re-id loss)
+            clips = head.clip_context(inputs.shape[1]) if hasattr(head, 'clip_context') \
+                else contextlib.nullcontext()
+            with clips:
+                return self.segmenter.loss(inputs.flatten(0, 1), frames)
         queries, logits, features = self._clip_outputs(inputs, data_samples)
         targets = self.criterion.targets(data_samples, inputs.device)
         if self.stage == 'tracker':

@@ -1,21 +1,21 @@
-"""Recorded training-loss parity of the tracker / refiner stages with the official DVIS++.
+"""Recorded loss parity with the official DVIS++ training code (no official code needed).
 
 ``tests/data/dvispp_loss_parity_small.pth`` was written by
-``python tools/dev/dvispp_video_loss_parity.py --official-root DIR --seed 7 --save-fixture ...``
-on a checkout of ``zhang-tao-whu/DVIS_Plus``: the official tracker / refiner weights (random,
-small), the segmenter outputs, the ground truth (objects appearing late, missing in a frame)
-and the official ``DVIS_Plus_online`` / ``DVIS_Plus_offline`` training losses and matchings of
-4 iterations per stage (2 with guided matching; the refiner's class memory carried over).
-Here ours recomputes them with the same seeds.
+``python tools/dev/dvispp_parity.py --official-root DIR --size small --seed 11
+--save-loss-fixture ...`` on a checkout of ``zhang-tao-whu/DVIS_Plus``: a random loss case
+(3 videos x 4 frames, objects appearing late / leaving / coming back, one video without
+objects; 3 decoder layers) and the official losses and matchings of the criterion
+(``VideoSetCriterion`` with ``VideoHungarianMatcher`` and ``VideoHungarianMatcher_Consistent``,
+with and without ``matcher_outputs``) and of the segmenter stage (``CTMinVIS``: per-frame
+criterion + CTVIS re-id loss). Random points / negatives come from the seed, re-seeded before
+each side.
 """
-import functools
 import os.path as osp
 
 import pytest
 import torch
 
-import mvc_plugin.testing.dvispp_loss_parity as parity
-from mvc_plugin.models.dvis_plus import DVISPlusConsistentVideoMatcher
+from mvc_plugin.testing.dvispp_losses import OURS, compare_losses
 
 FIXTURE = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'data',
                    'dvispp_loss_parity_small.pth')
@@ -24,55 +24,42 @@ TOLERANCE = 1e-4
 
 @pytest.fixture(scope='module')
 def recorded():
-    return torch.load(FIXTURE, weights_only=True)
+    data = torch.load(FIXTURE, weights_only=True)
+    case = {k: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+            for k, v in data['case'].items()}
+    case['masks'] = [m.float() for m in case['masks']]
+    return data, case
 
 
-def _diffs(data, stages=parity.LOSS_STAGES):
-    ours = parity.run_ours_training(data['size'], data['weights'], data['inputs'], data['gt'],
-                                    data['seed'], stages=stages)
-    return parity.compare_training(data['official'], ours)
+def test_fixture_covers_the_hard_cases(recorded):
+    data, case = recorded
+    assert set(data['official']) == {'criterion', 'segmenter'}
+    assert any(len(lb) == 0 for lb in case['labels'])  # a video without objects
+    ids = torch.cat([i for i in case['ids'] if len(i)])
+    assert ((ids[:, 0] == -1) & (ids[:, 1:] != -1).any(1)).any()  # objects appearing late
+    losses = data['official']['segmenter']['losses']
+    assert losses['loss_reid'] > 0 and 'd1.loss_dice' in losses
+    assert len(data['official']['criterion']['losses']) == 27  # 3 runs x 3 layers x 3 terms
 
 
-def test_fixture_is_not_trivial(recorded):
-    official = recorded['official']
-    assert set(official) == set(parity.LOSS_STAGES)
-    assert recorded['gt']['ids'][1, 0] == -1 and recorded['gt']['ids'][2, 2] == -1
-    for stage in parity.LOSS_STAGES:
-        losses = [r[0] for r in official[stage]]
-        assert len(losses) == 4 and all(l['loss_reid'] > 0 for l in losses)
-        assert 'loss_ce_1' in losses[0]  # every tracker / refiner layer supervised
+@pytest.mark.parametrize('component', ['criterion', 'segmenter'])
+def test_every_loss_matches_the_official(recorded, component):
+    data, case = recorded
+    with torch.no_grad():
+        diffs = compare_losses(data['official'][component], OURS[component](case), component)
+    assert diffs[f'{component}_matches_equal'], diffs
+    assert diffs[f'{component}_loss_max_abs_diff'] <= TOLERANCE, diffs
 
 
-def test_losses_and_matchings_match_the_official(recorded):
-    diffs = _diffs(recorded)
-    assert set(diffs) == {'tracker_loss_max_abs_diff', 'refiner_loss_max_abs_diff'}
-    assert all(v <= TOLERANCE for v in diffs.values()), diffs
-
-
-def _last_appearance(ids_per_frame):
-    by_frame = {}
-    last = {}
-    for f, ids in enumerate(ids_per_frame):
-        for g in torch.nonzero(ids.reshape(ids.shape[0], -1)[:, 0] != -1).flatten().tolist():
-            last[g] = f
-    for g, f in last.items():
-        by_frame.setdefault(f, []).append(g)
-    return by_frame
-
-
-@pytest.mark.parametrize('plant', ['contrastive_weight', 'last_appearance', 'memory_length'])
-def test_a_planted_change_is_caught(recorded, monkeypatch, plant):
-    if plant == 'contrastive_weight':
-        monkeypatch.setattr(parity, 'tracker_stage_losses', functools.partial(
-            parity.tracker_stage_losses, contrastive_weight=3.0))
-        stage = 'tracker'
-    elif plant == 'last_appearance':
-        monkeypatch.setattr(DVISPlusConsistentVideoMatcher, 'first_frames',
-                            staticmethod(_last_appearance))
-        stage = 'tracker'
-    else:
-        memory_cls = parity.ClassEmbeddingMemory
-        monkeypatch.setattr(parity, 'ClassEmbeddingMemory', lambda n: memory_cls(5))
-        stage = 'refiner'
-    diffs = _diffs(recorded, stages=(stage,))
-    assert diffs[f'{stage}_loss_max_abs_diff'] > TOLERANCE
+@pytest.mark.parametrize('component,planted', [
+    ('criterion', dict(eos_coef=0.2)),
+    ('criterion', dict(dice_weight=4.0)),
+    ('segmenter', dict(eos_coef=0.2)),
+    ('segmenter', dict(reid_weight=2.5)),
+])
+def test_a_planted_change_is_caught(recorded, component, planted):
+    data, case = recorded
+    with torch.no_grad():
+        diffs = compare_losses(data['official'][component], OURS[component](case, **planted),
+                               component)
+    assert diffs[f'{component}_loss_max_abs_diff'] > TOLERANCE, diffs
