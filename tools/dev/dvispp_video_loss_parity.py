@@ -191,6 +191,20 @@ def _loss_modules(root: str) -> types.SimpleNamespace:
                                  consistent_matcher_cls=matcher.VideoHungarianMatcher_Consistent)
 
 
+def _memory_kwargs(path: str) -> Dict[str, object]:
+    """The literal arguments of ``Outputs_Memory_PerClasses(...)`` in
+    ``DVIS_Plus_offline.__init__`` (the method itself is not run here)."""
+    tree = ast.parse(open(path, encoding='utf-8').read(), filename=path)
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef)
+               and n.name == 'DVIS_Plus_offline')
+    init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == '__init__')
+    call = next(n for n in ast.walk(init) if isinstance(n, ast.Call)
+                and getattr(n.func, 'id', None) == 'Outputs_Memory_PerClasses')
+    if call.args:
+        raise SystemExit(f'{path}: Outputs_Memory_PerClasses called with positional arguments')
+    return {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+
+
 def official_training(root: str) -> types.SimpleNamespace:
     """Official modules and the two training model classes (stand-in ``self``)."""
     off = official_dvispp.load_official(root)
@@ -216,7 +230,8 @@ def official_training(root: str) -> types.SimpleNamespace:
     online = type('OfficialOnline', (), dict(funcs['MinVIS'], **funcs['DVIS_Plus_online']))
     offline = type('OfficialOffline', (online,), dict(funcs['DVIS_Plus_offline']))
     return types.SimpleNamespace(off=off, losses=losses, memory_cls=utils.Outputs_Memory_PerClasses,
-                                 online_cls=online, offline_cls=offline, base=base)
+                                 online_cls=online, offline_cls=offline, base=base,
+                                 memory_kwargs=_memory_kwargs(path))
 
 
 def make_data(s: Dict[str, int], gen: torch.Generator):
@@ -279,7 +294,7 @@ def _official_model(ns, stage, s, kwargs, inputs, dtype):
     for k, v in kwargs.items():
         setattr(model, k, v)
     if stage == 'refiner':  # DVIS_Plus_offline.__init__
-        model.classes_references_memory = ns.memory_cls(max_len=20)
+        model.classes_references_memory = ns.memory_cls(**ns.memory_kwargs)
     model.matches = []
     forward = model.criterion.forward
 
