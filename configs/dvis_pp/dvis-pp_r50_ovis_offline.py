@@ -5,6 +5,7 @@ _base_ = ['./dvis-pp_r50_ovis_online.py']
 
 model = dict(
     stage='refiner', mode='offline',
+    contrastive_weight=0.0,  # official OVIS offline REFINER.USE_CL False
     refiner=dict(_delete_=True, type='DVISPlusTemporalRefiner', windows=3, oma_cfg=None),
     init_cfg=dict(type='Pretrained',
                   checkpoint='work_dirs/dvis-pp_r50_ovis_online/iter_6000.pth'))

@@ -5,6 +5,7 @@ _base_ = ['./dvis-pp_r50_vipseg_segmenter.py']
 
 model = dict(
     stage='tracker', mode='online',
+    contrastive_weight=0.0,  # official VIPSeg TRACKER.USE_CL False (offline: REFINER.USE_CL False)
     segmenter=dict(init_cfg=None),  # every weight comes from the stage-1 checkpoint
     init_cfg=dict(type='Pretrained',
                   checkpoint='work_dirs/dvis-pp_r50_vipseg_segmenter/iter_6000.pth'))

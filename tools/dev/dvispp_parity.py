@@ -18,7 +18,9 @@ official weights, inputs and outputs for the recorded-parity test.
 ``--losses`` adds the training-loss comparison (``dvispp_loss_parity.py``: official criterion,
 matchers and segmenter / CTVIS losses vs the plug-in with the same random draws):
 ``<component>_loss_max_abs_diff``, ``<component>_matches_equal`` (exit 1 when False) and
-``<component>_num_terms``; ``--losses-only`` runs only it, ``--save-loss-fixture FILE`` also
+``<component>_num_terms``, plus the tracker / refiner stage training
+(``dvispp_video_loss_parity.py``: ``tracker_loss_max_abs_diff``, ``refiner_loss_max_abs_diff``,
+1.0 when a matching differs); ``--losses-only`` runs only it, ``--save-loss-fixture FILE`` also
 writes the case and the official results for the recorded loss test.
 """
 import argparse
@@ -318,7 +320,13 @@ def _loss_results(args) -> Dict:
     off = load_official_losses(args.official_root)
     if args.save_loss_fixture:
         torch.save(loss_fixture(off, args.seed, args.size), args.save_loss_fixture)
-    return loss_parity(off, args.seed, args.size)
+    result = loss_parity(off, args.seed, args.size)
+    # the tracker / refiner stages (dvispp_video_loss_parity.py: official DVIS_Plus_online /
+    # DVIS_Plus_offline training vs ours, their own small size)
+    from dvispp_video_loss_parity import loss_parity as video_loss_parity
+    video = video_loss_parity(args.official_root, args.seed)
+    result.update({k: v for k, v in video.items() if k.startswith(('tracker_', 'refiner_'))})
+    return result
 
 
 def _exit_code(result: Dict) -> int:

@@ -16,22 +16,37 @@ MVC (``query_mask_ratio``, and ``MaskedVideoConsistency`` around the segmenter s
 
 Training: the segmenter stage is the official CTVIS one (``ReIDMask2FormerHead`` inside
 ``clip_context``: per-frame Mask2Former losses on clip-wide targets + the CTVIS re-id loss,
-checked by ``dvispp_parity.py --losses``). Not yet the official: the tracker / refiner stages
-use this package's ``ClipMatchingCriterion`` on the last layer (the official criterion,
-:class:`DVISPlusVideoSetCriterion`, is there for them).
+checked by ``dvispp_parity.py --losses``). The tracker / refiner stages are the official
+recipe (:mod:`.stage_training`, checked by ``tools/dev/dvispp_video_loss_parity.py``):
+:class:`DVISPlusVideoSetCriterion` on every layer (consistent matcher for the tracker, video
+matcher on ``T``-stacked masks for the refiner), segmenter- / tracker-guided matching during
+the first ``guided_matching`` share of the iterations, and the contrastive losses
+(:mod:`.contrastive_losses`). ``criterion=dict(type='ClipMatchingCriterion', ...)`` keeps this
+package's older last-layer clip criterion (opt-in, not DVIS++).
 """
 from typing import Dict, List, Optional, Tuple
 
 import torch
+from mmengine.logging import MessageHub
 from torch import Tensor
 
-from mmdet.registry import MODELS
+from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures import TrackDataSample
 from ..layers import relevance_from_logits
 from ..video_heads import DecoupledVideoSegmentor
+from .contrastive_losses import ClassEmbeddingMemory
+from .stage_training import ClipFrames, refiner_stage_losses, tracker_stage_losses, video_targets
 from .video_stream_inference import DVISPlusStreamingInference
 
-__all__ = ['DVISPlusVideoSegmentor']
+__all__ = ['DVISPlusVideoSegmentor', 'OFFICIAL_CRITERION']
+
+#: The official loss settings (``configs/dvis_Plus/*/MinVIS_R50.yaml`` over
+#: ``mask2former/config.py``): CLASS_WEIGHT 2, MASK_WEIGHT 5, DICE_WEIGHT 5, NO_OBJECT_WEIGHT 0.1,
+#: TRAIN_NUM_POINTS 12544, OVERSAMPLE_RATIO 3, IMPORTANCE_SAMPLE_RATIO 0.75; the matcher costs
+#: are the loss weights.
+OFFICIAL_CRITERION = dict(type='DVISPlusVideoSetCriterion', class_weight=2.0, mask_weight=5.0,
+                          dice_weight=5.0, eos_coef=0.1, num_points=12544, oversample_ratio=3.0,
+                          importance_sample_ratio=0.75)
 
 
 @MODELS.register_module()
@@ -50,14 +65,39 @@ class DVISPlusVideoSegmentor(DVISPlusStreamingInference, DecoupledVideoSegmentor
             ``overlap_thr`` (VPS, official 0.8 / 0.8), ``spill_to_disk`` (default True: the
             per-frame mask logits wait in a temporary file, memory flat in video length;
             False keeps them in memory as the official code does).
+        criterion: the tracker / refiner stages' criterion: ``DVISPlusVideoSetCriterion``
+            arguments (defaults :data:`OFFICIAL_CRITERION`; the matcher is chosen by the stage,
+            its costs are the loss weights), or ``dict(type='ClipMatchingCriterion', ...)``
+            for the older last-layer clip criterion.
+        contrastive_weight: weight of ``loss_reid`` (official 2 with ``TRACKER.USE_CL`` /
+            ``REFINER.USE_CL``; 0 = off, as the official VIPSeg / OVIS offline configs).
+        contrastive_memory: per-class memory length of the refiner's contrastive loss
+            (official 20).
+        guided_matching: share of the training iterations (mmengine ``MessageHub`` infos
+            ``iter`` / ``max_iters``) with guided matching (official: ``iter < MAX_ITER // 2``).
     """
 
-    def __init__(self, *args, test_cfg: Optional[dict] = None, **kwargs) -> None:
+    def __init__(self, *args, test_cfg: Optional[dict] = None,
+                 criterion: Optional[dict] = None, contrastive_weight: float = 2.0,
+                 contrastive_memory: int = 20, guided_matching: float = 0.5,
+                 **kwargs) -> None:
         kwargs.setdefault('init_heads_from_previous', False)
         if kwargs['init_heads_from_previous']:
             raise ValueError('DVISPlusVideoSegmentor: init_heads_from_previous is not part of '
                              'DVIS++ (its tracker and refiner heads start from scratch)')
-        super().__init__(*args, **kwargs)
+        criterion = dict(criterion or {})
+        legacy = criterion.get('type') == 'ClipMatchingCriterion'
+        if legacy:
+            criterion.pop('type')
+        super().__init__(*args, criterion=criterion if legacy else None, **kwargs)
+        self.legacy_criterion = legacy
+        if not legacy:
+            self.criterion = self._build_criterion(criterion)
+        self.contrastive_weight = float(contrastive_weight)
+        self.contrastive_memory = ClassEmbeddingMemory(contrastive_memory)
+        if not 0.0 <= guided_matching <= 1.0:
+            raise ValueError(f'guided_matching must be in [0, 1], got {guided_matching}')
+        self.guided_matching = float(guided_matching)
         self.test_cfg = dict(max_num=10, window_size=3, object_mask_thr=0.8, overlap_thr=0.8)
         self.test_cfg.update(test_cfg or {})
         if not hasattr(self.segmenter.panoptic_head, 'video_embeddings'):
@@ -68,6 +108,35 @@ class DVISPlusVideoSegmentor(DVISPlusStreamingInference, DecoupledVideoSegmentor
     def _with_dims(cfg: dict, dims: Dict[str, int], name: str) -> dict:
         dims = dict(dims, embed_dims=2 * dims['embed_dims'])
         return DecoupledVideoSegmentor._with_dims(cfg, dims, name)
+
+    def _build_criterion(self, cfg: dict) -> torch.nn.Module:
+        """``DVISPlusVideoSetCriterion`` with the stage's matcher (tracker: consistent,
+        matched on each object's first frame; refiner: video)."""
+        cfg = dict(cfg)
+        if 'no_object_weight' in cfg:  # ClipMatchingCriterion's name (configs/dvis/ bases)
+            cfg['eos_coef'] = cfg.pop('no_object_weight')
+        cfg = dict(OFFICIAL_CRITERION, **cfg)
+        if 'matcher' not in cfg:
+            kind = ('DVISPlusVideoHungarianMatcher' if self.stage == 'refiner'
+                    else 'DVISPlusConsistentVideoMatcher')
+            cfg['matcher'] = TASK_UTILS.build(dict(
+                type=kind, cost_class=cfg['class_weight'], cost_mask=cfg['mask_weight'],
+                cost_dice=cfg['dice_weight'], num_points=cfg['num_points']))
+        cfg.setdefault('num_classes', self.segmenter.panoptic_head.num_classes)
+        criterion = MODELS.build(cfg)
+        self._base_points = (criterion.num_points, criterion.matcher.num_points)
+        return criterion
+
+    def guided(self) -> bool:
+        """Whether this iteration matches on the previous stage's predictions: ``iter <
+        max_iters * guided_matching`` from mmengine's ``MessageHub`` (set by the runner's
+        ``RuntimeInfoHook``; the official counts its forward calls against
+        ``SOLVER.MAX_ITER // 2``). Without a runner (no ``max_iters``): not guided."""
+        hub = MessageHub.get_current_instance()
+        it, max_iters = hub.get_info('iter'), hub.get_info('max_iters')
+        if it is None or max_iters is None:
+            return False
+        return it < int(max_iters * self.guided_matching)
 
     # -- segmenter outputs -------------------------------------------------------------------
     def _frames(self, images: Tensor, samples: Optional[List] = None) -> Tuple[Tensor, ...]:
@@ -86,12 +155,44 @@ class DVISPlusVideoSegmentor(DVISPlusStreamingInference, DecoupledVideoSegmentor
                 >= self.query_mask_ratio)[..., None]
         return embeds * keep, no_norm * keep
 
+    def _clip_frames(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> ClipFrames:
+        b, t = inputs.shape[:2]
+        frames = [f for s in data_samples for f in s.video_data_samples]
+        with torch.no_grad():
+            out = self.tap(inputs.flatten(0, 1), frames)
+            embeds, no_norm = self.segmenter.panoptic_head.video_embeddings(
+                out.queries, out.queries_no_norm)
+        return ClipFrames(*(x.unflatten(0, (b, t)) for x in (
+            embeds, no_norm, out.mask_features, out.cls_logits, out.mask_logits,
+            relevance_from_logits(out.cls_logits))))
+
     # -- training ----------------------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> Dict[str, Tensor]:
         if inputs.dim() != 5:
             raise ValueError(f'inputs must be (B, T, C, H, W), got {tuple(inputs.shape)}')
         if self.stage == 'segmenter':
             return super().loss(inputs, data_samples)
+        if self.legacy_criterion:
+            return self._legacy_loss(inputs, data_samples)
+        t = inputs.shape[1]
+        frames = self._clip_frames(inputs, data_samples)
+        targets = video_targets(data_samples, tuple(inputs.shape[-2:]), inputs.device)
+        if self.stage == 'tracker':
+            self.criterion.matcher.frames = t
+            losses, _ = tracker_stage_losses(self.tracker, self.criterion, frames, targets,
+                                             self.guided(), self.contrastive_weight,
+                                             self._masked)
+        else:
+            self.criterion.num_points = self._base_points[0] * t
+            self.criterion.matcher.num_points = self._base_points[1] * t
+            losses, _ = refiner_stage_losses(self.tracker, self.refiner, self.criterion, frames,
+                                             targets, self.guided(), self.contrastive_memory,
+                                             self.contrastive_weight, self._masked)
+        return losses
+
+    def _legacy_loss(self, inputs: Tensor, data_samples: List[TrackDataSample]
+                     ) -> Dict[str, Tensor]:
+        """The older last-layer ``ClipMatchingCriterion`` (opt-in)."""
         b, t = inputs.shape[:2]
         frames = [f for s in data_samples for f in s.video_data_samples]
         embeds, no_norm, relevance, feats = (x.unflatten(0, (b, t)) for x in self._frames(

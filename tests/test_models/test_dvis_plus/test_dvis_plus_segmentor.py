@@ -27,17 +27,70 @@ def test_bad_configs_are_refused():
         MODELS.build(cfg)
 
 
+STAGE_LOSSES = {'loss_ce', 'loss_mask', 'loss_dice', 'd0.loss_ce', 'd0.loss_mask',
+                'd0.loss_dice', 'loss_reid'}  # 2 layers: the last + one auxiliary
+
+
+@pytest.mark.parametrize('oma_cfg', [None, dict(mode='soft')])
 @pytest.mark.parametrize('stage', ['tracker', 'refiner'])
-def test_stage_trains_only_its_module(stage):
-    model = build_dvispp(stage, 'offline', query_mask_ratio=0.3)
+def test_stage_trains_only_its_module(stage, oma_cfg, monkeypatch):
+    """Two iterations of the official stage training (MVC on, OMA off / on; the first with
+    guided matching, max_iters=2): finite losses on every layer + the contrastive loss,
+    gradients only in the trained module; the refiner's class memory fills."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance(f'test_dvis_plus_train_{stage}_{oma_cfg is None}')
+    monkeypatch.setattr(MessageHub, 'get_current_instance', classmethod(lambda cls: hub))
+    hub.update_info('max_iters', 2)
+    model = build_dvispp(stage, 'offline', query_mask_ratio=0.3, oma_cfg=oma_cfg,
+                         criterion=dict(num_points=64))
     model.train()
-    losses = model.loss(video_inputs(3, batch=2),
-                        [video_samples(3, with_gt=True, seed=s) for s in (0, 1)])
+    for it in range(2):
+        hub.update_info('iter', it)
+        assert model.guided() is (it == 0)
+        model.zero_grad()
+        losses = model.loss(video_inputs(3, batch=2, seed=it),
+                            [video_samples(3, with_gt=True, seed=s) for s in (it, it + 1)])
+        assert set(losses) == STAGE_LOSSES
+        assert all(torch.isfinite(v) for v in losses.values())
+        sum(losses.values()).backward()
+        grads = {n.split('.')[0] for n, p in model.named_parameters() if p.grad is not None}
+        assert grads == {stage}
+        assert all(torch.isfinite(p.grad).all() for p in model.parameters()
+                   if p.grad is not None)
+    if stage == 'refiner':
+        assert model.contrastive_memory.items
+
+
+def test_criterion_defaults_are_the_official_and_the_legacy_one_is_opt_in():
+    from mvc_plugin.models.video_heads import ClipMatchingCriterion
+    tracker = build_dvispp('tracker')
+    crit = tracker.criterion
+    assert type(crit).__name__ == 'DVISPlusVideoSetCriterion'
+    assert type(crit.matcher).__name__ == 'DVISPlusConsistentVideoMatcher'
+    assert crit.weights == dict(loss_ce=2.0, loss_mask=5.0, loss_dice=5.0)
+    assert crit.eos_coef == 0.1 and crit.oversample_ratio == 3.0
+    assert crit.importance_sample_ratio == 0.75
+    assert type(build_dvispp('refiner', 'offline').criterion.matcher).__name__ == \
+        'DVISPlusVideoHungarianMatcher'
+    legacy = build_dvispp('tracker', criterion=dict(type='ClipMatchingCriterion', num_points=64))
+    assert isinstance(legacy.criterion, ClipMatchingCriterion)
+    legacy.train()
+    losses = legacy.loss(video_inputs(2), [video_samples(2, with_gt=True)])
     assert set(losses) == {'loss_cls', 'loss_mask', 'loss_dice'}
-    assert all(torch.isfinite(v) for v in losses.values())
-    sum(losses.values()).backward()
-    grads = {n.split('.')[0] for n, p in model.named_parameters() if p.grad is not None}
-    assert grads == {stage}
+
+
+def test_guided_matching_follows_the_runner_iteration():
+    """Official rule: guided while iter < MAX_ITER // 2 (here MessageHub iter / max_iters)."""
+    from mmengine.logging import MessageHub
+    model = build_dvispp('tracker')
+    hub = MessageHub.get_instance('test_dvis_plus_guided')
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(MessageHub, 'get_current_instance', classmethod(lambda cls: hub))
+        assert not model.guided()  # no runner
+        hub.update_info('max_iters', 10)
+        for it, expected in ((0, True), (4, True), (5, False), (9, False)):
+            hub.update_info('iter', it)
+            assert model.guided() is expected
 
 
 @pytest.mark.parametrize('mode', ['online', 'offline'])
