@@ -11,7 +11,7 @@ _base_ = ['./_base_/dvis-pp_r50_vspw.py']
 num_frames = 5  # official INPUT.SAMPLING_FRAME_NUM
 frame_range = 2  # official INPUT.SAMPLING_FRAME_RANGE
 max_iters = 20000  # official SOLVER.MAX_ITER
-previous_stage = 'work_dirs/dvis-pp_r50_vspw_segmenter'  # its work dir: the last checkpoint in it
+previous_stage = 'work_dirs/dvis-pp_r50_vspw_segmenter'  # work dir: its last checkpoint
 
 model = dict(
     stage='tracker', mode='online',

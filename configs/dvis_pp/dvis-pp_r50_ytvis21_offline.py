@@ -12,7 +12,7 @@ _base_ = ['./_base_/dvis-pp_r50_ytvis21.py']
 num_frames = 15  # official INPUT.SAMPLING_FRAME_NUM
 frame_range = 7  # official INPUT.SAMPLING_FRAME_RANGE
 max_iters = 40000  # official SOLVER.MAX_ITER
-previous_stage = 'work_dirs/dvis-pp_r50_ytvis21_online'  # its work dir: the last checkpoint in it
+previous_stage = 'work_dirs/dvis-pp_r50_ytvis21_online'  # work dir: its last checkpoint
 
 model = dict(
     stage='refiner', mode='offline',
@@ -25,7 +25,9 @@ train_dataloader = dict(
     batch_size=1,  # x 8 GPUs = official SOLVER.IMS_PER_BATCH
     # official DATASETS.DATASET_RATIO: each batch from one set, 1 : 1
     batch_sampler=dict(type='DatasetRatioBatchSampler', ratios=[1.0, 1.0]),
-    dataset=dict(type='ConcatDataset', datasets=[
+    # the sets' class lists must agree (palette: drawing colours only)
+    # the sets' class lists must agree; palette: drawing colours only
+    dataset=dict(type='ConcatDataset', ignore_keys=['palette'], datasets=[
         dict(type='VideoInstanceDataset', data_root={{_base_.data_root}}, dataset_version='2021',
              ann_file='train/instances.json', data_prefix=dict(img_path='train/JPEGImages'),
              pipeline=[dict(type='DVISPlusClipSample', num_frames=num_frames,

@@ -21,6 +21,7 @@ import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
+from mmdet.structures.bbox import BaseBoxes
 
 __all__ = ['PseudoClipRotate']
 
@@ -83,9 +84,12 @@ class PseudoClipRotate(BaseTransform):
                 value = results.get(key)
                 if value is not None and value[t] is not None:
                     value[t] = value[t][keep]
-            if results.get('gt_bboxes') is not None and results['gt_bboxes'][t] is not None:
-                results['gt_bboxes'][t] = results['gt_masks'][t].get_bboxes(
-                    type(results['gt_bboxes'][t]))
+            boxes = results.get('gt_bboxes', [None] * len(angles))[t]
+            if isinstance(boxes, BaseBoxes):
+                results['gt_bboxes'][t] = results['gt_masks'][t].get_bboxes(type(boxes))
+            elif boxes is not None:  # plain (N, 4) array (LoadAnnotations(box_type=None))
+                results['gt_bboxes'][t] = results['gt_masks'][t].get_bboxes('hbox').numpy() \
+                    .astype(np.asarray(boxes).dtype)
         return results
 
     @staticmethod
