@@ -11,6 +11,6 @@ __all__ = ['AtomicCheckpointHook', 'AtomicLocalBackend', 'atomic_write', 'captur
            'checkpoint_globals',
            'MMENGINE_CHECKPOINT_GLOBALS', 'NaNLossGuardHook', 'NonFiniteLossError',
            'ParamDigestHook', 'prepare_cpu_distributed', 'ProgressBarHook',
-           'resolve_stage_checkpoint', 'restore_rng_states', 'RNGStateHook', 'SafeCheckpointLoadHook',
-           'safe_load_checkpoint', 'STAGE_PREFIX', 'StageCheckpointError',
+           'resolve_stage_checkpoint', 'restore_rng_states', 'RNGStateHook',
+           'SafeCheckpointLoadHook', 'safe_load_checkpoint', 'STAGE_PREFIX', 'StageCheckpointError',
            'UnsafeCheckpointError']

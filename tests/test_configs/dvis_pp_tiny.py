@@ -7,11 +7,11 @@ sampler and its frame count, augmentation types, dataset mix and ratios) is kept
 """
 import json
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 
-__all__ = ['COCO_IDS', 'tiny_cfg', 'write_tiny_coco', 'write_tiny_sets']
+__all__ = ['COCO_IDS', 'tiny_cfg', 'train_configs', 'write_tiny_coco', 'write_tiny_sets']
 
 # synthetic YouTube-VIS category k (1-based) -> a COCO category id: person, car, dog (mapped for
 # every VIS target), traffic light (mapped for none: dropped), bicycle
@@ -129,3 +129,43 @@ def tiny_cfg(path: Path, sets: Dict[str, Path], work_dir: Path, iters: int = 2,
     cfg.work_dir = str(work_dir)
     cfg.randomness = dict(seed=0)
     return cfg
+
+
+def train_configs(names: List[str], sets: Dict[str, Path], root: Path,
+                  chain: bool = False) -> Dict[str, dict]:
+    """Train each config of ``names`` for two iterations in this process (one thread); with
+    ``chain`` each one after the first starts from the previous one's ``last_checkpoint``.
+    Returns ``name -> dict(ok, error, seconds, loss, iter, checkpoint)``; never raises, so that a
+    worker process reports every config."""
+    import time
+    import traceback
+
+    import torch
+    from mmengine.runner import Runner
+
+    import mvc_plugin  # noqa: F401
+    from .config_files import CONFIG_DIR
+
+    torch.set_num_threads(1)  # one core per worker: threads oversubscribe two busy cores
+    Config.pretty_text = property(lambda self: repr(self._cfg_dict))  # no yapf: seconds per run
+    results, previous = {}, None
+    for name in names:
+        start = time.time()
+        work_dir = root / name
+        try:
+            cfg = tiny_cfg(CONFIG_DIR / 'dvis_pp' / f'{name}.py', sets, work_dir,
+                           previous=previous, save=chain)
+            runner = Runner.from_cfg(cfg)
+            runner.train()
+            loss = float(runner.message_hub.get_scalar('train/loss').current())
+            host = cfg.model.model if cfg.model.type == 'MaskedVideoConsistency' else cfg.model
+            results[name] = dict(ok=True, error='', seconds=time.time() - start, loss=loss,
+                                 iter=runner.iter,
+                                 checkpoint=str((host.get('init_cfg') or {}).get('checkpoint')))
+            previous = work_dir if chain else None
+        except Exception:  # reported by the test, with the traceback
+            results[name] = dict(ok=False, error=traceback.format_exc()[-6000:],
+                                 seconds=time.time() - start, loss=None, iter=None,
+                                 checkpoint=None)
+            previous = None
+    return results
