@@ -44,12 +44,22 @@ def trained(tmp_path_factory):
     if workers <= 1:
         for names, chain in jobs:
             results.update(train_configs(names, sets, root, chain))
+        _report(results)
         return results
     with ProcessPoolExecutor(workers, mp_context=get_context('spawn')) as pool:
         futures = [pool.submit(train_configs, names, sets, root, chain) for names, chain in jobs]
         for future in futures:
             results.update(future.result())
+    _report(results)
     return results
+
+
+def _report(results):
+    """Seconds per config (shown with ``-s``): where the test's time goes."""
+    total = sum(r['seconds'] for r in results.values())
+    print(f'\nDVIS++ configs, 2 iterations each: {total:.0f} s of runs in all')
+    for name, r in sorted(results.items(), key=lambda kv: -kv[1]['seconds']):
+        print(f"  {r['seconds']:6.1f} s  {name}")
 
 
 @pytest.mark.parametrize('name', CASES)

@@ -150,3 +150,17 @@ def _depth(path, seen=0):
 def test_inheritance_is_at_most_four_levels():
     for path in DVIS_PP.glob('*.py'):
         assert _depth(path) <= 4, path.name
+
+
+def test_stage_without_previous_checkpoint_says_what_to_train(tmp_path):
+    """A stage-2 config started before stage 1: the error names the config to train first."""
+    from mmengine.registry import MODELS, init_default_scope
+
+    import mvc_plugin  # noqa: F401
+    from mvc_plugin.engine import StageCheckpointError
+    cfg = _load('dvis-pp_r50_vspw_online').copy()
+    cfg.model.init_cfg.checkpoint = f'stage://{tmp_path}/dvis-pp_r50_vspw_segmenter'
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    with pytest.raises(StageCheckpointError, match='configs/dvis_pp/dvis-pp_r50_vspw_segmenter'):
+        model.init_weights()
