@@ -125,6 +125,7 @@ def tiny_cfg(path: Path, sets: Dict[str, Path], work_dir: Path, iters: int = 2,
     cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
     cfg.default_hooks.checkpoint.interval = iters if save else iters + 1
     cfg.default_hooks.checkpoint.save_last = save
+    cfg.default_hooks.checkpoint.save_optimizer = False  # the next stage needs the weights only
     cfg.default_hooks.logger.interval = 1
     cfg.work_dir = str(work_dir)
     cfg.randomness = dict(seed=0)
