@@ -1,8 +1,10 @@
-"""Build hook: ship ``configs/`` and ``tools/`` inside the package for ``mim``.
+"""Build hook: ship ``configs/``, ``tools/``, ``model-index.yml`` in the package for ``mim``.
 
-OpenMMLab's ``mim train PKG CONFIG`` looks for ``<pkg>/.mim/configs`` and ``<pkg>/.mim/tools``
-in the *installed* package, so they are copied there before setuptools collects package data.
-All metadata lives in ``setup.cfg``.
+OpenMMLab's ``mim train PKG CONFIG`` looks for ``<pkg>/.mim/configs`` and ``<pkg>/.mim/tools``,
+and ``mim search PKG`` for ``<pkg>/.mim/model-index.yml`` (which imports
+``configs/dvis_pp/metafile.yml``), in the *installed* package, so they are copied there before
+setuptools collects package data (as mmdet's ``add_mim_extension`` does). All metadata lives in
+``setup.cfg``.
 """
 import os.path as osp
 import shutil
@@ -21,6 +23,7 @@ def copy_mim_extension() -> None:
         elif osp.lexists(dst):
             raise RuntimeError(f'{dst} exists and is not a folder; remove it and retry')
         shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+    shutil.copyfile(osp.join(HERE, 'model-index.yml'), osp.join(mim_root, 'model-index.yml'))
 
 
 if __name__ == '__main__':

@@ -1,11 +1,32 @@
-# VSPW, DVIS++ R50 (baseline). Stage 3 of 3: the temporal refiner = the OFFLINE model;
-# segmenter and tracker frozen. Starts from the online stage's checkpoint -- or evaluate a
-# converted official DVIS_Plus_Offline_R50 checkpoint: tools/test.py THIS_CONFIG CONVERTED.pth.
-_base_ = ['./dvis-pp_r50_vspw_online.py']
+# VSPW (VSS), DVIS++ R50, baseline (no MVC, no OMA). Stage 3 of 3: the temporal refiner = the
+# OFFLINE model; segmenter and tracker frozen. The official R50 recipe of
+# configs/dvis_Plus/VSPW/DVIS_Plus_Offline_R50.yaml: 20000 iterations, LR 1e-4 x0.1 at [14000],
+# SOLVER.IMS_PER_BATCH 8 (8 GPUs x 1 clip), SAMPLING_FRAME_NUM 21, SAMPLING_FRAME_RANGE 10,
+# REVERSE_AGU. INPUT.CROP on (offline only). Starts from the online stage's last checkpoint
+# (stage://work_dirs/dvis-pp_r50_vspw_online, mvc_plugin/engine/stage_checkpoint.py), or evaluate
+# a converted official checkpoint: tools/test.py THIS_CONFIG CONVERTED.pth
+# (tools/convert/dvispp_to_mmdet.py). Recipe table and sources: docs/training.md.
+_base_ = ['./_base_/dvis-pp_r50_vspw.py']
+
+num_frames = 21  # official INPUT.SAMPLING_FRAME_NUM
+frame_range = 10  # official INPUT.SAMPLING_FRAME_RANGE
+max_iters = 20000  # official SOLVER.MAX_ITER
+previous_stage = 'work_dirs/dvis-pp_r50_vspw_online'  # work dir: its last checkpoint
 
 model = dict(
     stage='refiner', mode='offline',
-    refiner=dict(_delete_=True, type='DVISPlusTemporalRefiner', windows=3, oma_cfg=None),
-    init_cfg=dict(type='Pretrained',
-                  checkpoint='work_dirs/dvis-pp_r50_vspw_online/iter_6000.pth'))
-train_dataloader = dict(dataset=dict(pipeline={{_base_.refiner_train_pipeline}}))
+    segmenter=dict(init_cfg=None),  # every weight comes from the stage-2 checkpoint
+    tracker=dict(noise_ratio=0.5),  # official (frozen here)
+    refiner=dict(_delete_=True, type='DVISPlusTemporalRefiner', windows=3,
+                 oma_cfg=dict(mode='off')),  # mode 'off' = None: plain attention,
+    init_cfg=dict(type='Pretrained', checkpoint='stage://' + previous_stage))
+train_dataloader = dict(
+    batch_size=1,  # x 8 GPUs = official SOLVER.IMS_PER_BATCH
+    dataset=dict(type='VSPWVideoDataset', data_root={{_base_.data_root}}, split='train.txt',
+        pipeline=[dict(type='DVISPlusClipSample', num_frames=num_frames,
+                       frame_range=frame_range, reverse=True, replace='always'),
+                  {{_base_.clip_transforms_crop}}, {{_base_.pack}}]))
+optim_wrapper = dict(optimizer=dict(lr=1e-4))  # official SOLVER.BASE_LR
+auto_scale_lr = dict(base_batch_size=8)  # official SOLVER.IMS_PER_BATCH
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = dict(end=max_iters, milestones=[14000])  # official SOLVER.STEPS

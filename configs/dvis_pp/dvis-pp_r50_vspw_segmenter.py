@@ -1,18 +1,21 @@
-# VSPW (VSS), DVIS++ R50 (baseline: no MVC, no OMA). Stage 1 of 3: the per-frame
-# Mask2Former segmenter with DVIS++'s re-id branch (ReIDMask2FormerHead). The model is
-# DVISPlusVideoSegmentor with the official DVIS++ tracker / refiner (6 layers, 8 heads, FFN 2048,
-# width 2 x 256; official dvis_Plus/meta_architecture.py, configs/dvis_Plus/*/DVIS_Plus_*_R50.yaml)
-# and the official inference (top-10 for VIS, 3-frame windows). Data, schedule and losses
-# are still those of configs/dvis/ (the official recipe is the next step, docs/dvis_plus.md).
-# An official checkpoint converts with tools/convert/dvispp_to_mmdet.py.
-_base_ = ['../dvis/dvis_vspw_r50_segmenter_baseline.py']
+# VSPW (VSS), DVIS++ R50, baseline (no MVC, no OMA). Stage 1 of 3: the segmenter (Mask2Former +
+# re-id branch), from the COCO Mask2Former R50. The official R50 recipe of
+# configs/dvis_Plus/VSPW/CTVIS_R50.yaml: 20000 iterations, LR 1e-4 x0.1 at [14000, 18000],
+# SOLVER.IMS_PER_BATCH 16 (8 GPUs x 2 clips), SAMPLING_FRAME_NUM 4, SAMPLING_FRAME_RANGE 8.
+# INPUT.CROP off. Recipe table and sources: docs/training.md.
+_base_ = ['./_base_/dvis-pp_r50_vspw.py']
 
-model = dict(
-    type='DVISPlusVideoSegmentor',
-    segmenter=dict(panoptic_head=dict(type='ReIDMask2FormerHead', num_reid_head_layers=3,
-                                      reid_hidden_dims=256)),
-    tracker=dict(_delete_=True, type='DVISPlusReferringTracker', noise_mode='wa',
-                 noise_ratio=0.8, oma_cfg=None),
-    refiner=None,  # the offline config adds it (as the official online model, none here)
-    test_cfg=dict(_delete_=True, max_num=10, window_size=3, object_mask_thr=0.8,
-                  overlap_thr=0.8))
+num_frames = 4  # official INPUT.SAMPLING_FRAME_NUM
+frame_range = 8  # official INPUT.SAMPLING_FRAME_RANGE
+max_iters = 20000  # official SOLVER.MAX_ITER
+
+train_dataloader = dict(
+    batch_size=2,  # x 8 GPUs = official SOLVER.IMS_PER_BATCH
+    dataset=dict(type='VSPWVideoDataset', data_root={{_base_.data_root}}, split='train.txt',
+        pipeline=[dict(type='DVISPlusClipSample', num_frames=num_frames,
+                       frame_range=frame_range, replace='always'),
+                  {{_base_.clip_transforms}}, {{_base_.pack}}]))
+optim_wrapper = dict(optimizer=dict(lr=1e-4))  # official SOLVER.BASE_LR
+auto_scale_lr = dict(base_batch_size=16)  # official SOLVER.IMS_PER_BATCH
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = dict(end=max_iters, milestones=[14000, 18000])  # official SOLVER.STEPS

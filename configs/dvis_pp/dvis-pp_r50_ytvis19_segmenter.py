@@ -1,18 +1,35 @@
-# YouTube-VIS 2019 (VIS), DVIS++ R50 (baseline: no MVC, no OMA). Stage 1 of 3: the per-frame
-# Mask2Former segmenter with DVIS++'s re-id branch (ReIDMask2FormerHead). The model is
-# DVISPlusVideoSegmentor with the official DVIS++ tracker / refiner (6 layers, 8 heads, FFN 2048,
-# width 2 x 256; official dvis_Plus/meta_architecture.py, configs/dvis_Plus/*/DVIS_Plus_*_R50.yaml)
-# and the official inference (top-10 for VIS, 3-frame windows). Data, schedule and losses
-# are still those of configs/dvis/ (the official recipe is the next step, docs/dvis_plus.md).
-# An official checkpoint converts with tools/convert/dvispp_to_mmdet.py.
-_base_ = ['../dvis/dvis_ytvis19_r50_segmenter_baseline.py']
+# YouTube-VIS 2019 (VIS), DVIS++ R50, baseline (no MVC, no OMA). Stage 1 of 3: the segmenter
+# (Mask2Former + re-id branch), from the COCO Mask2Former R50. The official R50 recipe of
+# configs/dvis_Plus/ytvis19/CTVIS_R50.yaml: 32000 iterations, LR 5e-5 x0.1 at [12000, 24000],
+# SOLVER.IMS_PER_BATCH 8 (8 GPUs x 1 clip), SAMPLING_FRAME_NUM 10, SAMPLING_FRAME_RANGE 15. Data:
+# the video set + COCO pseudo clips (DATASETS.TRAIN of MinVIS_R50.yaml, DATASET_RATIO [1.0, 1.0]).
+# Recipe table and sources: docs/training.md.
+_base_ = ['./_base_/dvis-pp_r50_ytvis19.py']
 
-model = dict(
-    type='DVISPlusVideoSegmentor',
-    segmenter=dict(panoptic_head=dict(type='ReIDMask2FormerHead', num_reid_head_layers=3,
-                                      reid_hidden_dims=256)),
-    tracker=dict(_delete_=True, type='DVISPlusReferringTracker', noise_mode='wa',
-                 noise_ratio=0.8, oma_cfg=None),
-    refiner=None,  # the offline config adds it (as the official online model, none here)
-    test_cfg=dict(_delete_=True, max_num=10, window_size=3, object_mask_thr=0.8,
-                  overlap_thr=0.8))
+num_frames = 10  # official INPUT.SAMPLING_FRAME_NUM
+frame_range = 15  # official INPUT.SAMPLING_FRAME_RANGE
+max_iters = 32000  # official SOLVER.MAX_ITER
+
+train_dataloader = dict(
+    batch_size=1,  # x 8 GPUs = official SOLVER.IMS_PER_BATCH
+    # official DATASETS.DATASET_RATIO: each batch from one set, 1 : 1
+    batch_sampler=dict(type='DatasetRatioBatchSampler', ratios=[1.0, 1.0]),
+    # the sets' class lists must agree (palette: drawing colours only)
+    # the sets' class lists must agree; palette: drawing colours only
+    dataset=dict(type='ConcatDataset', ignore_keys=['palette'], datasets=[
+        dict(type='VideoInstanceDataset', data_root={{_base_.data_root}}, dataset_version='2019',
+             ann_file='train.json', data_prefix=dict(img_path='train/JPEGImages'),
+             pipeline=[dict(type='DVISPlusClipSample', num_frames=num_frames,
+                            frame_range=frame_range),
+                       {{_base_.clip_transforms}}, {{_base_.pack}}]),
+        dict(type='CocoPseudoVideoDataset', target='ytvis2019', num_frames=num_frames,
+             data_root={{_base_.coco_root}}, ann_file='annotations/instances_train2017.json',
+             data_prefix=dict(img='train2017/'),
+             # official DATALOADER.FILTER_EMPTY_ANNOTATIONS
+             filter_cfg=dict(filter_empty_gt=False),
+             pipeline=[{{_base_.pseudo_clip_transforms}}, dict(type='PseudoClipRotate'),
+                       {{_base_.pack}}])]))
+optim_wrapper = dict(optimizer=dict(lr=5e-5))  # official SOLVER.BASE_LR
+auto_scale_lr = dict(base_batch_size=8)  # official SOLVER.IMS_PER_BATCH
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = dict(end=max_iters, milestones=[12000, 24000])  # official SOLVER.STEPS

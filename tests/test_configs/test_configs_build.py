@@ -17,7 +17,8 @@ from .config_files import CONFIG_DIR, CONFIGS
 
 # the host model each config family builds (by file-name prefix)
 HOSTS = {'vis': Mask2FormerVideo, 'vss': EncoderDecoder, 'vps': Mask2Former,
-         'dvis': DecoupledVideoSegmentor, 'dvis-pp': DVISPlusVideoSegmentor}
+         'dvis': DecoupledVideoSegmentor, 'dvis-pp': DVISPlusVideoSegmentor,
+         'mvc-oma': DVISPlusVideoSegmentor}
 
 
 def _head(host_cfg):
