@@ -23,7 +23,9 @@ def copy_mim_extension() -> None:
         elif osp.lexists(dst):
             raise RuntimeError(f'{dst} exists and is not a folder; remove it and retry')
         shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
-    shutil.copyfile(osp.join(HERE, 'model-index.yml'), osp.join(mim_root, 'model-index.yml'))
+    index = osp.join(HERE, 'model-index.yml')
+    if osp.isfile(index):  # a source tree without it builds, without mim search data
+        shutil.copyfile(index, osp.join(mim_root, 'model-index.yml'))
 
 
 if __name__ == '__main__':

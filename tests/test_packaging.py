@@ -56,7 +56,7 @@ def test_pip_install_keeps_the_host_stack(tmp_path):
     ignore = shutil.ignore_patterns('__pycache__', '*.pyc', '.mim', '*.egg-info', 'build')
     for folder in ('mvc_plugin', 'configs', 'tools'):
         shutil.copytree(REPO / folder, src / folder, ignore=ignore)
-    for name in ('setup.py', 'setup.cfg', 'README.md'):
+    for name in ('setup.py', 'setup.cfg', 'README.md', 'model-index.yml'):
         shutil.copy(REPO / name, src / name)
     report = tmp_path / 'report.json'
     out = subprocess.run([sys.executable, '-m', 'pip', 'install', '--dry-run', '--quiet',
