@@ -1,4 +1,5 @@
 """The README's quick start end to end (few iterations), and training/evaluation on real DAVIS."""
+import importlib.util
 import json
 import re
 import sys
@@ -6,24 +7,34 @@ import sys
 from ..conftest import REPO, run_tool, tiny_vis_options
 
 
-def test_quickstart_runs_and_reports(tmp_path):
+def test_quickstart_runs_both_variants_through_three_stages(tmp_path, capsys):
+    """`make quickstart` at 1 iteration a stage: DVIS++ and DVIS++ + MVC + OMA, segmenter ->
+    online -> offline, each scored online and offline; data reused on a second call."""
     proc = run_tool([sys.executable, str(REPO / 'tools' / 'quickstart.py'),
                      '--data-root', str(tmp_path / 'data'), '--work-dir', str(tmp_path / 'work'),
-                     '--iters', '2'])
+                     '--iters', '1'])
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     assert 'Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ]' in out
-    match = re.search(r'\[quickstart\] checkpoint: (\S+)', out)
-    assert match and match.group(1).endswith('iter_2.pth')
-    assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+    table = out[out.index('[quickstart] local YouTube-VIS AP'):]
+    assert re.search(r'DVIS\+\+ +-?[0-9.]+ +-?[0-9.]+', table), table
+    assert re.search(r'DVIS\+\+ \+ MVC \+ OMA +-?[0-9.]+ +-?[0-9.]+', table), table
     metrics = json.loads((tmp_path / 'work' / 'quickstart_metrics.json').read_text())
-    assert set(metrics) == {'AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10'}
-    assert all(v == -1 or 0 <= v <= 100 for v in metrics.values())
-    # a second run reuses the data
-    proc = run_tool([sys.executable, str(REPO / 'tools' / 'quickstart.py'),
-                     '--data-root', str(tmp_path / 'data'), '--work-dir', str(tmp_path / 'w2'),
-                     '--iters', '1'])
-    assert proc.returncode == 0 and 'reusing synthetic data' in proc.stdout
+    assert set(metrics) == {'DVIS++', 'DVIS++ + MVC + OMA'}
+    for row in metrics.values():
+        for key in ('online_AP', 'offline_AP', 'online_AP50', 'offline_AP50'):
+            assert row[key] == -1 or 0 <= row[key] <= 100, row
+        assert row['checkpoint'].endswith('iter_1.pth')
+    for prefix in ('dvis-pp', 'mvc-oma_dvis-pp'):  # each stage chained from the previous one
+        for stage in ('segmenter', 'online', 'offline'):
+            assert (tmp_path / 'work' / f'{prefix}_r18_synthetic-ytvis_{stage}' /
+                    'iter_1.pth').is_file()
+    spec = importlib.util.spec_from_file_location('quickstart', REPO / 'tools' / 'quickstart.py')
+    quickstart = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quickstart)
+    capsys.readouterr()
+    quickstart.make_data(str(tmp_path / 'data'))
+    assert 'reusing synthetic data' in capsys.readouterr().out
 
 
 def test_train_and_evaluate_on_real_davis(real_data_root, tmp_path):
