@@ -16,7 +16,7 @@ of the machine affect all of them alike.
 ``oma`` prints ``infer_ratio``: inference time of the model with the OMA track head over the
 plain head, same weights, same video (goal <= 1.03).
 
-``stream`` prints ``peak_rss_ratio_<model>``: peak resident memory of video inference on the
+``stream`` prints ``peak_rss_ratio_<model>``: peak resident memory (``VmHWM``) of video inference on the
 longest vs the shortest video (goal <= 1.25) for DVIS++ online / offline (per-frame masks in a
 temporary file, ``spill_to_disk``; ``_in_memory``: kept in memory as the official code does), the
 earlier decoupled model (``dvis``) and mmdet's whole-video ``Mask2FormerVideo``, on the same
@@ -246,9 +246,23 @@ def _dvispp_model_cfg(mode: str) -> dict:
     return host
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory in kB: ``VmHWM`` (per address space, so it starts
+    afresh at exec; ``ru_maxrss`` keeps the launching process's peak across fork + exec, e.g. a
+    large pytest process), else ``ru_maxrss``."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _stream_worker(args: argparse.Namespace) -> dict:
     """One measurement in this (fresh) process: peak RSS of inference over ``args.frames``."""
-    import resource
     torch.manual_seed(0)
     init_default_scope('mmdet')
     if args.model.startswith('dvis_pp'):
@@ -265,7 +279,7 @@ def _stream_worker(args: argparse.Namespace) -> dict:
     model = MODELS.build(host).eval()
     h, w = args.size
     frames = (torch.randn(3, h, w) for _ in range(args.frames))
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = _peak_rss_kb()
     start = time.perf_counter()
     with torch.no_grad():
         if args.model.startswith('dvis'):
@@ -280,7 +294,7 @@ def _stream_worker(args: argparse.Namespace) -> dict:
                 img_shape=(h, w), ori_shape=(h, w), batch_input_shape=(h, w),
                 pad_shape=(h, w))) for _ in range(args.frames)]
             model.track_head.predict(feats, sample, rescale=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _peak_rss_kb()
     return dict(model=args.model, frames=args.frames, peak_rss_mb=round(peak / 1024, 1),
                 model_rss_mb=round(base / 1024, 1), seconds=round(time.perf_counter() - start, 2))
 

@@ -15,6 +15,7 @@ previous_stage = 'work_dirs/dvis-pp_r50_vipseg_online'  # work dir: its last che
 
 model = dict(
     stage='refiner', mode='offline',
+    contrastive_weight=0.0,  # official VIPSeg DVIS_Plus_Offline_R50.yaml REFINER.USE_CL False
     segmenter=dict(init_cfg=None),  # every weight comes from the stage-2 checkpoint
     tracker=dict(noise_ratio=0.5),  # official (frozen here)
     refiner=dict(_delete_=True, type='DVISPlusTemporalRefiner', windows=3,

@@ -15,7 +15,7 @@ previous_stage = 'work_dirs/dvis-pp_r50_vipseg_segmenter'  # work dir: its last 
 
 model = dict(
     stage='tracker', mode='online',
-    contrastive_weight=0.0,  # official VIPSeg TRACKER.USE_CL False (offline: REFINER.USE_CL False)
+    contrastive_weight=0.0,  # official VIPSeg DVIS_Plus_Online_R50.yaml USE_CL False
     segmenter=dict(init_cfg=None),  # every weight comes from the stage-1 checkpoint
     tracker=dict(noise_ratio=0.5),  # official TRACKER.NOISE_RATIO
     init_cfg=dict(type='Pretrained', checkpoint='stage://' + previous_stage))
