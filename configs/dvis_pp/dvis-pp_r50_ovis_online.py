@@ -23,7 +23,6 @@ train_dataloader = dict(
     batch_size=1,  # x 8 GPUs = official SOLVER.IMS_PER_BATCH
     # official DATASETS.DATASET_RATIO: each batch from one set, 1 : 1
     batch_sampler=dict(type='DatasetRatioBatchSampler', ratios=[1.0, 1.0]),
-    # the sets' class lists must agree (palette: drawing colours only)
     # the sets' class lists must agree; palette: drawing colours only
     dataset=dict(type='ConcatDataset', ignore_keys=['palette'], datasets=[
         dict(type='OVISDataset', data_root={{_base_.data_root}},

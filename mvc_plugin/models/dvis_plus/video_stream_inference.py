@@ -35,9 +35,8 @@ class DVISPlusStreamingInference:
     """Inference methods of :class:`DVISPlusVideoSegmentor` (see the module docstring); the
     host provides ``_frames``, ``tracker``, ``refiner``, ``mode``, ``task``, ``test_cfg``."""
 
-    def _windows(self, frames: Frames) -> Iterator[Tensor]:
-        """``(T, C, H, W)`` or an iterable of ``(C, H, W)`` frames -> ``window_size`` chunks."""
-        window = int(self.test_cfg['window_size'])
+    def _windows(self, frames: Frames, window: int) -> Iterator[Tensor]:
+        """``(T, C, H, W)`` or an iterable of ``(C, H, W)`` frames -> chunks of ``window``."""
         if isinstance(frames, Tensor):
             for s in range(0, frames.shape[0], window):
                 yield frames[s:s + window]
@@ -52,13 +51,16 @@ class DVISPlusStreamingInference:
             yield torch.stack(chunk)
 
     @torch.no_grad()
-    def video_pass(self, frames: Frames) -> Tuple[Tensor, FrameSpill]:
+    def video_pass(self, frames: Frames,
+                   window: Optional[int] = None) -> Tuple[Tensor, FrameSpill]:
         """One video -> class probabilities ``(Q, K + 1)`` and a :class:`FrameSpill` of each
-        frame's stride-4 mask logits ``(Q, h, w)`` (close it when done)."""
+        frame's stride-4 mask logits ``(Q, h, w)`` (close it when done); ``window``: frames
+        per pass (default ``test_cfg['window_size']``)."""
+        window = int(window or self.test_cfg['window_size'])
         in_memory = not self.test_cfg.get('spill_to_disk', True)
         memory, logits, kept = None, [], []
         masks, feats = FrameSpill(in_memory), FrameSpill(in_memory)
-        for chunk in self._windows(frames):
+        for chunk in self._windows(frames, window):
             embeds, no_norm, relevance, features = (x[None] for x in self._frames(chunk))
             out, memory = self.tracker(embeds, no_norm, features, relevance, memory)
             logits.append(out['pred_logits'][0])
@@ -73,7 +75,7 @@ class DVISPlusStreamingInference:
         with feats:
             inst, frame_embeds, relevance = (torch.cat(x) for x in zip(*kept))
             out = self.refiner(inst[None], frame_embeds[None], None, relevance[None])
-            normed, window = out['pred_embds'][None], int(self.test_cfg['window_size'])
+            normed = out['pred_embds'][None]
             for s in range(0, inst.shape[0], window):
                 chunk = feats.read(s, s + window)[None].to(normed.device)
                 masks.append(self.refiner.predict_masks(normed[:, :, s:s + window],
@@ -95,9 +97,7 @@ class DVISPlusStreamingInference:
         DVIS++'s video scores need the whole video, so results come once every frame has been
         read; ``state.video_scores()`` then holds the video class probabilities.
         """
-        if window is not None:
-            self.test_cfg['window_size'] = int(window)
-        probs, spill = self.video_pass(frames)
+        probs, spill = self.video_pass(frames, window)
         state = StreamState() if state is None else state
         state.score_sum, state.num_frames = probs[None, :, :-1], 1
         logits = probs.clamp_min(1e-12).log()[None]  # softmax gives back ``probs``
