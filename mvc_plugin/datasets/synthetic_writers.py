@@ -19,8 +19,8 @@ from .synthetic import (SUPPORTED_FORMATS, SyntheticVideo, SyntheticVideoSpec, c
                         class_names, frame_stem, generate_video, semantic_map,
                         thing_class_names)
 
-__all__ = ['JPEG_QUALITY', 'THING_ID_BASE', 'panoptic_ids', 'write_dataset', 'write_vipseg',
-           'write_vspw', 'write_ytvis']
+__all__ = ['JPEG_QUALITY', 'THING_ID_BASE', 'occlusion_label', 'panoptic_ids', 'write_dataset',
+           'write_vipseg', 'write_vspw', 'write_ytvis']
 
 JPEG_QUALITY = 95
 #: VIPSeg thing segment id = category_id * THING_ID_BASE + instance id (stuff id = category id).
@@ -59,12 +59,28 @@ def _write_split_file(path: Path, names: list[str]) -> None:
     path.write_text(''.join(f'{n}\n' for n in names), encoding='utf-8')
 
 
+def occlusion_label(visible_area: int, amodal_area: int) -> Optional[str]:
+    """OVIS per-frame occlusion label from the share of the object hidden by others:
+    ``no_occlusion`` (0), ``slight_occlusion`` (<= 0.5), ``severe_occlusion`` (> 0.5); ``None``
+    when the object is not visible (OVIS annotates absent frames with ``null``)."""
+    if visible_area <= 0 or amodal_area <= 0:
+        return None
+    hidden = 1.0 - min(visible_area, amodal_area) / amodal_area
+    if hidden <= 0.0:
+        return 'no_occlusion'
+    return 'slight_occlusion' if hidden <= 0.5 else 'severe_occlusion'
+
+
 def write_ytvis(spec: SyntheticVideoSpec, out_dir: str | Path, split: str = 'train', *,
-                progress: bool = True, on_video: VideoCallback = None) -> str:
+                progress: bool = True, on_video: VideoCallback = None,
+                occlusion: bool = False) -> str:
     """Write YouTube-VIS 2019 style data; returns ``OUT/annotations/<split>.json``.
 
     Frames go to ``OUT/<split>/JPEGImages/<video>/<00000>.jpg``; one annotation per thing
-    instance with per-frame RLE / area / bbox (``None`` where the instance is absent).
+    instance with per-frame RLE / area / bbox (``None`` where the instance is absent). With
+    ``occlusion``, each annotation also carries OVIS-style per-frame ``occlusion`` labels
+    (:func:`occlusion_label` of the visible vs unoccluded in-image area), which
+    :class:`OVISDataset` and ``VideoInstanceMetric(occlusion_split=True)`` read.
     """
     split, root = _check_split(split), Path(out_dir)
     H, W = spec.height, spec.width
@@ -78,6 +94,7 @@ def write_ytvis(spec: SyntheticVideoSpec, out_dir: str | Path, split: str = 'tra
             file_names.append(f'{video.name}/{frame_stem(t)}.jpg')
         videos.append(dict(id=video_id, width=W, height=H, length=video.num_frames,
                            file_names=file_names))
+        amodal_areas = video.amodal_areas() if occlusion else None
         for i, cls in enumerate(video.instance_classes):
             segs: list = []
             areas: list = []
@@ -99,6 +116,11 @@ def write_ytvis(spec: SyntheticVideoSpec, out_dir: str | Path, split: str = 'tra
                     id=len(annotations) + 1, video_id=video_id, category_id=int(cls) + 1,
                     iscrowd=0, height=H, width=W, length=1, segmentations=segs, areas=areas,
                     bboxes=boxes))
+                if occlusion:
+                    amodal = amodal_areas[:, i]
+                    annotations[-1]['occlusion'] = [
+                        None if a is None else occlusion_label(a, int(amodal[t]))
+                        for t, a in enumerate(areas)]
     data = {
         'info': {'description': 'Synthetic YouTube-VIS 2019 style data (mvc_plugin)',
                  'url': '', 'version': '1.0', 'year': 2019,

@@ -333,3 +333,36 @@ def test_cli_rejects_unknown_format(tmp_path):
     proc = _run_cli(['coco', str(tmp_path / 'out')], cwd=tmp_path)
     assert proc.returncode == 2
     assert 'format' in proc.stderr and 'ytvis' in proc.stderr
+
+
+@pytest.mark.parametrize('visible, amodal, label', [
+    (100, 100, 'no_occlusion'), (99, 100, 'slight_occlusion'), (50, 100, 'slight_occlusion'),
+    (49, 100, 'severe_occlusion'), (1, 100, 'severe_occlusion'), (0, 100, None), (5, 0, None)])
+def test_occlusion_label_thresholds(visible, amodal, label):
+    from mvc_plugin.datasets.synthetic_writers import occlusion_label
+    assert occlusion_label(visible, amodal) == label
+
+
+def test_ytvis_occlusion_labels_follow_the_scene(tmp_path):
+    from mvc_plugin.datasets.synthetic import generate_video
+    from mvc_plugin.datasets.synthetic_writers import occlusion_label
+    spec = SyntheticVideoSpec(num_videos=3, num_frames=6, objects_per_video=(4, 6),
+                              object_size=(0.35, 0.6), seed=4)
+    plain = json.loads(Path(write_ytvis(spec, tmp_path / 'a', progress=False)).read_text())
+    data = json.loads(Path(write_ytvis(spec, tmp_path / 'b', progress=False,
+                                       occlusion=True)).read_text())
+    assert all('occlusion' not in a for a in plain['annotations'])  # opt-in
+    seen = Counter()
+    for ann in data['annotations']:
+        video = generate_video(spec, ann['video_id'] - 1)
+        i = [a['id'] for a in data['annotations']
+             if a['video_id'] == ann['video_id']].index(ann['id'])
+        visible, amodal = video.visible_areas()[:, i], video.amodal_areas()[:, i]
+        assert len(ann['occlusion']) == spec.num_frames
+        for t, label in enumerate(ann['occlusion']):
+            assert (label is None) == (ann['segmentations'][t] is None)
+            assert label == occlusion_label(int(visible[t]), int(amodal[t]))
+            seen[label] += 1
+        ann.pop('occlusion')
+    assert data == plain  # nothing else changes
+    assert seen['slight_occlusion'] and seen['severe_occlusion'] and seen['no_occlusion']

@@ -250,3 +250,37 @@ def test_polygon_ground_truth_masks():
     metric = new_metric()
     metric.process({}, as_batch(samples))
     assert metric.evaluate(size=1)['ytvis/AP'] < 100.0
+
+
+def test_class_groups_report_ap_per_group():
+    # the 'cat' track is predicted exactly, the 'dog' track 0.6 spatio-temporal IoU (AP 30)
+    h, w = 20, 30
+    cat, dog = box_mask(h, w, 0, 5, 0, 4), box_mask(h, w, 10, 15, 10, 20)
+    gt = [[(1, 0, cat), (2, 1, dog)], [(1, 0, cat), (2, 1, dog)]]
+    moved = box_mask(h, w, 10, 15, 15, 25)  # frame 0: I = 25, U = 75
+    pred = [[(1, 0, cat), (2, 1, moved)], [(1, 0, cat), (2, 1, dog)]]
+    results = run_metric(new_metric(class_groups=dict(rare=['dog'], frequent=['cat'],
+                                                      both=['cat', 'dog'])),
+                         [(1, gt, h, w, 0)], [pred])
+    assert results['ytvis/AP_frequent'] == pytest.approx(100.0)
+    # dog: IoU (25 + 50) / (75 + 50) = 0.6 -> AP 30 over .50:.95
+    assert results['ytvis/AP_rare'] == pytest.approx(30.0)
+    # a group of every class is the overall AP (COCO's class average)
+    assert results['ytvis/AP_both'] == pytest.approx(results['ytvis/AP']) == \
+        pytest.approx(65.0)
+
+
+def test_class_groups_default_off_and_bad_groups():
+    results = run_metric(new_metric(), two_videos())
+    assert not any('AP_' in k for k in results)
+    with pytest.raises(ValueError, match="class_groups\\['rare'\\]"):
+        new_metric(class_groups=dict(rare=[]))
+    with pytest.raises(KeyError, match='bird'):
+        run_metric(new_metric(class_groups=dict(rare=['bird'])), two_videos())
+
+
+def test_class_group_without_gt_is_undefined():
+    h, w = 20, 30
+    gt = [[(1, 0, box_mask(h, w, 0, 5, 0, 4))]]  # cats only
+    results = run_metric(new_metric(class_groups=dict(rare=['dog'])), [(1, gt, h, w, 0)])
+    assert results['ytvis/AP_rare'] == -1.0

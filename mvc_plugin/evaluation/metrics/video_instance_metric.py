@@ -65,6 +65,10 @@ class VideoInstanceMetric(YouTubeVISMetric):
             JSON then carries each track's per-frame ``occlusion`` labels,
             read from the ``occlusion`` that :class:`OVISDataset` keeps on
             every instance; a dataset without them raises a ``ValueError``.
+        class_groups: ours, off by default: ``{name: [class names]}`` also
+            reports ``AP_<name>``, the AP over those classes only (the GT,
+            the detections and COCOeval's class average restricted to them),
+            e.g. rare vs frequent classes. ``-1`` when no GT of the group.
     """
 
     default_prefix: Optional[str] = 'ytvis'
@@ -79,7 +83,8 @@ class VideoInstanceMetric(YouTubeVISMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  format_only: bool = False,
-                 occlusion_split: bool = False) -> None:
+                 occlusion_split: bool = False,
+                 class_groups: Optional[Dict[str, Sequence[str]]] = None) -> None:
         super().__init__(
             metric=metric,
             metric_items=metric_items,
@@ -89,6 +94,11 @@ class VideoInstanceMetric(YouTubeVISMetric):
             format_only=format_only)
         self.occlusion_split = bool(occlusion_split)
         self.items = self._resolve_items(metric_items, self.occlusion_split)
+        self.class_groups = {str(k): list(v) for k, v in (class_groups or {}).items()}
+        for name, classes in self.class_groups.items():
+            if not classes or not all(isinstance(c, str) for c in classes):
+                raise ValueError(f'class_groups[{name!r}] must be a non-empty list of class '
+                                 f'names, got {classes!r}')
         # frames of videos fed frame by frame (image-based sampler)
         self._frame_buffer: Dict[Any, list] = defaultdict(list)
 
@@ -184,7 +194,28 @@ class VideoInstanceMetric(YouTubeVISMetric):
         logger: MMLogger = MMLogger.get_current_instance()
         logger.info('YouTube-VIS evaluation:\n' + stats['summary'])
         percent = to_percent(stats)
-        return {key: round(percent[key], 4) for key in self.items}
+        out = {key: round(percent[key], 4) for key in self.items}
+        for name, classes in self.class_groups.items():
+            out[f'AP_{name}'] = round(self._group_ap(gt_results, pred_results, classes), 4)
+        return out
+
+    @staticmethod
+    def _group_ap(gt: dict, preds: List[dict], classes: Sequence[str]) -> float:
+        """AP (%) over the classes named ``classes`` only; -1 without GT of them."""
+        by_name = {c['name']: c['id'] for c in gt['categories']}
+        unknown = [c for c in classes if c not in by_name]
+        if unknown:
+            raise KeyError(f'class_groups: {unknown} are not classes of the dataset '
+                           f'{sorted(by_name)}')
+        ids = {by_name[c] for c in classes}
+        anns = [a for a in gt['annotations'] if a['category_id'] in ids]
+        if not anns:
+            return -1.0
+        sub = dict(gt, annotations=anns,
+                   categories=[c for c in gt['categories'] if c['id'] in ids])
+        stats = evaluate_ytvis(sub, [p for p in preds if p['category_id'] in ids],
+                               verbose=False)
+        return to_percent(stats)['AP']
 
     def save_pred_results(self, pred_results: List) -> None:
         """Write ``<prefix>.json`` and ``<prefix>.submission_file.zip``."""
