@@ -128,3 +128,12 @@ def test_ablation_smoke_end_to_end(tmp_path):
     # resumable: a second call trains nothing
     again = run_tool(args, env={'OMP_NUM_THREADS': '1'})
     assert again.returncode == 0 and 'done: train' not in again.stdout
+
+
+def test_gpu_script_refuses_without_a_gpu():
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('a CUDA device is visible: the script would start the GPU run')
+    proc = run_tool(['bash', str(REPO / 'tools' / 'experiments' / 'dvispp_ablation_gpu.sh')],
+                    env={'PY': sys.executable})
+    assert proc.returncode == 2 and 'no CUDA device visible' in proc.stderr

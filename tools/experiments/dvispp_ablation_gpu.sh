@@ -4,15 +4,20 @@
 # a short GPU lease (about 5 min on one H100-class card, estimated, not yet measured).
 # Results go to the `decoupled-gpu` block of docs/results.md, marked with the card's name.
 #
-#   bash tools/experiments/dvispp_ablation_gpu.sh [BENCH] [SEED]      # default synthetic-vis 0
+#   PY=.venv/bin/python bash tools/experiments/dvispp_ablation_gpu.sh [BENCH] [SEED]
+#   (default synthetic-vis 0)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH="${1:-synthetic-vis}"
 SEED="${2:-0}"
-PY="${PYTHON:-python}"
-CARD="$("$PY" -c 'import torch; print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")')"
+PY="${PY:-python}"  # the interpreter of the environment with torch, mmcv, mmdet, mmseg
+CARD="$("$PY" -c 'import torch
+print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")')" || {
+    echo "dvispp_ablation_gpu.sh: $PY cannot import torch (set PY=/path/to/env/bin/python)" >&2
+    exit 2; }
 if [ -z "$CARD" ]; then
-    echo "dvispp_ablation_gpu.sh: no CUDA device visible to $PY (torch.cuda.is_available() is False)" >&2
+    echo "dvispp_ablation_gpu.sh: no CUDA device visible to $PY" \
+         "(torch.cuda.is_available() is False)" >&2
     exit 2
 fi
 "$PY" tools/experiments/dvispp_ablation.py --preset gpu --benches "$BENCH" --seeds "$SEED" \

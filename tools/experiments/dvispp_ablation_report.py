@@ -3,8 +3,9 @@
 ``collect`` reads ``<out>/runs/*.json``; ``summarize`` gives mean ± std over seeds per
 (benchmark, stage, variant); ``write_report`` writes ``<out>/summary.json``, prints the tables
 and, with ``update_docs``, regenerates the block between ``<!-- decoupled:begin -->`` and
-``<!-- decoupled:end -->`` (GPU preset: ``decoupled-gpu``) in ``docs/results.md``, ``docs/results/dvispp_ablation_summary.json``
-and the two plots (identity switches; metric vs masked share of the input).
+``<!-- decoupled:end -->`` of ``docs/results.md`` (other presets: ``decoupled-<preset>``),
+``docs/results/dvispp_ablation_summary.json`` and the two plots (identity switches; metric vs
+masked share of the input).
 """
 import glob
 import json
