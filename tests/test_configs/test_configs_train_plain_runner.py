@@ -260,17 +260,15 @@ def trained(tmp_path_factory):
     """Train every config of this module once (two workers); ``name -> result``."""
     sets = write_tiny_sets(tmp_path_factory.mktemp('plain_runner_sets'))
     root = tmp_path_factory.mktemp('plain_runner_runs')
-    workers = int(os.environ.get('MVC_TEST_WORKERS', 2))
+    # always in worker processes: train_configs speeds mmengine up process-wide (cached
+    # metafiles, frozen gc), which must not leak into the test session
+    workers = max(1, int(os.environ.get('MVC_TEST_WORKERS', 2)))
     results = {}
-    if workers <= 1:
-        for names, chained in _jobs():
-            results.update(train_configs(names, chained, sets, root))
-    else:
-        with ProcessPoolExecutor(workers, mp_context=get_context('spawn')) as pool:
-            futures = [pool.submit(train_configs, names, chained, sets, root)
-                       for names, chained in _jobs()]
-            for future in futures:
-                results.update(future.result())
+    with ProcessPoolExecutor(workers, mp_context=get_context('spawn')) as pool:
+        futures = [pool.submit(train_configs, names, chained, sets, root)
+                   for names, chained in _jobs()]
+        for future in futures:
+            results.update(future.result())
     total = sum(r['seconds'] for r in results.values())
     cpu = sum(r['cpu'] for r in results.values())
     print(f'\nconfigs under a plain Runner, 1 iteration each: {total:.0f} s of runs in all '
