@@ -47,6 +47,12 @@ def collect(runs_dir: str, preset: str) -> List[dict]:
     return runs
 
 
+def _bench_order(bench: str) -> tuple:
+    """Synthetic benchmarks first (VIS, VSS, VPS), then the real ones, then any other."""
+    order = ('synthetic-vis', 'synthetic-vss', 'synthetic-vps', 'davis-vis', 'camvid-vss')
+    return (order.index(bench) if bench in order else len(order), bench)
+
+
 def flatten(rec: dict, segmenter_s: float) -> Dict[str, Optional[float]]:
     """One online / offline record -> ``{column key: value}``."""
     main = MAIN[rec['task']]
@@ -79,7 +85,7 @@ def summarize(runs: List[dict]) -> dict:
         if rec['stage'] == 'offline':
             seg += train_s.get((rec['bench'], rec['variant'], rec['seed'], 'online'), 0.0)
         rec['_flat'] = flatten(rec, seg)
-    for bench in sorted({r['bench'] for r in runs}):
+    for bench in sorted({r['bench'] for r in runs}, key=_bench_order):
         for stage in ('segmenter', 'online', 'offline'):
             for variant in VARIANTS:
                 rs = [r for r in runs if r['bench'] == bench and r['stage'] == stage and
