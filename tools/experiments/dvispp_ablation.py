@@ -135,7 +135,10 @@ def run_group(bench: str, seed: int, out: str, preset_name: str,
     options = prepare(bench, osp.join(out, 'data', preset['size']), preset['size'])
     path = osp.join(out, 'runs', f'{bench}_s{seed}.json')
     os.makedirs(osp.dirname(path), exist_ok=True)
-    records = json.load(open(path)) if osp.isfile(path) else []
+    records = []
+    if osp.isfile(path):
+        with open(path) as f:
+            records = json.load(f)
 
     def done(variant, stage):
         return next((r for r in records if r['variant'] == variant and r['stage'] == stage
