@@ -16,11 +16,11 @@ of the machine affect all of them alike.
 ``oma`` prints ``infer_ratio``: inference time of the model with the OMA track head over the
 plain head, same weights, same video (goal <= 1.03).
 
-``stream`` prints ``peak_rss_ratio_<model>``: peak resident memory (``VmHWM``) of video inference on the
-longest vs the shortest video (goal <= 1.25) for DVIS++ online / offline (per-frame masks in a
-temporary file, ``spill_to_disk``; ``_in_memory``: kept in memory as the official code does), the
-earlier decoupled model (``dvis``) and mmdet's whole-video ``Mask2FormerVideo``, on the same
-random frames (results consumed and dropped). Each measurement runs in a fresh process.
+``stream`` prints ``peak_rss_ratio_<model>``: peak resident memory (``VmHWM``) of video inference
+on the longest vs the shortest video (goal <= 1.25) for DVIS++ online / offline (per-frame masks
+in a temporary file, ``spill_to_disk``; ``_in_memory``: kept in memory as the official code
+does), the earlier decoupled model (``dvis``) and mmdet's whole-video ``Mask2FormerVideo``, on
+the same random frames (results consumed and dropped). Each measurement runs in a fresh process.
 
 ``metrics`` prints the seconds per 100 frames of each metric (YouTube-VIS AP, VSPW mIoU + VC,
 VIPSeg VPQ + STQ) on synthetic videos with imperfect predictions. With ``--official-*`` (folders

@@ -10,7 +10,6 @@
   input blocks masked (:class:`~.masking.InputMasker`, the same seed for every model), and for
   VIS the identity switches and flicker per 100 frames (:class:`~.consistency.VISConsistency`).
 """
-import math
 from contextlib import ExitStack
 from typing import Any, Dict, List, Optional
 
@@ -23,7 +22,7 @@ from mvc_plugin.models.mvc.patch_mask_generator import PatchMaskGenerator
 from .attention import attention_mass, query_attention_weights
 from .consistency import VISConsistency
 from .masking import InputMasker
-from .tasks import _gt_masks
+from .tasks import frame_tracks, undefined_to_none
 
 __all__ = ['KeyAttentionProbe', 'score_test_set']
 
@@ -94,18 +93,8 @@ def _add_consistency(counter: VISConsistency, outputs: List[Any]) -> None:
     for sample in outputs:
         counter.start_video()
         for frame in sample.video_data_samples:
-            pred = frame.pred_track_instances
-            masks = pred.masks.cpu().numpy().astype(bool)
-            gt = frame.get('gt_instances')
-            if gt is None:
-                raise ValueError('identity switches need ground truth in the test data: add '
-                                 'LoadTrackAnnotations to the test pipeline')
-            gt_masks = _gt_masks(gt, masks.shape[-2:] if masks.ndim == 3
-                                 else frame.metainfo['ori_shape'][:2])
-            ids = [int(i) for i in gt.instances_ids.tolist()] if 'instances_ids' in gt \
-                else list(range(len(gt_masks)))
-            counter.add_frame(dict(zip(ids, gt_masks)), masks, pred.instances_id.tolist(),
-                              pred.scores.cpu().numpy())
+            masks, scores, pred_ids, gt_masks, gt_ids = frame_tracks(frame)
+            counter.add_frame(dict(zip(gt_ids, gt_masks)), masks, pred_ids, scores)
         counter.end_video()
 
 
@@ -136,10 +125,7 @@ def score_test_set(model: nn.Module, loader: Any, evaluator: Evaluator,
             if counter is not None:
                 _add_consistency(counter, outputs)
     raw = evaluator.evaluate(len(loader.dataset))
-    metrics = {}
-    for key, value in raw.items():
-        value = float(value)
-        metrics[key.split('/')[-1]] = None if (math.isnan(value) or value == -1.0) else value
+    metrics = {key.split('/')[-1]: undefined_to_none(value) for key, value in raw.items()}
     out: Dict[str, Any] = dict(metrics=metrics, masked_share=(
         masker.masked_share if mask_ratio > 0 else 0.0))
     if attn is not None:

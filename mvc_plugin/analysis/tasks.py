@@ -21,7 +21,8 @@ from .consistency import VISConsistency
 from .masking import mask_to_output
 from .robustness import RegionAccuracy, foreground_union
 
-__all__ = ['VISPass', 'VSSPass', 'detect_task', 'sample_video_key', 'undefined_to_none']
+__all__ = ['VISPass', 'VSSPass', 'detect_task', 'frame_tracks', 'sample_video_key',
+           'undefined_to_none']
 
 SEG_IGNORE = 255
 
@@ -72,6 +73,22 @@ def _gt_masks(instances: Any, shape: Sequence[int]) -> np.ndarray:
     return arr.numpy()
 
 
+def frame_tracks(frame: Any) -> tuple:
+    """One frame of a video model's output: ``(masks, scores, track ids, GT masks, GT ids)``,
+    masks as bool arrays at the prediction's size (GT nearest-resized to it)."""
+    pred = frame.pred_track_instances
+    masks = pred.masks.cpu().numpy().astype(bool)
+    shape = masks.shape[-2:] if masks.ndim == 3 else frame.metainfo['ori_shape'][:2]
+    gt = frame.get('gt_instances')
+    if gt is None:
+        raise ValueError('the test data carry no ground truth (gt_instances); '
+                         'add LoadTrackAnnotations to the test pipeline')
+    gt_masks = _gt_masks(gt, shape)
+    gt_ids = [int(i) for i in gt.instances_ids.tolist()] if 'instances_ids' in gt \
+        else list(range(len(gt_masks)))
+    return masks, pred.scores.cpu().numpy(), pred.instances_id.tolist(), gt_masks, gt_ids
+
+
 class VISPass:
     """One ratio of a VIS model: AP, foreground accuracy on masked pixels, switches, flicker."""
 
@@ -95,23 +112,13 @@ class VISPass:
                                  'of Mask2Former-VIS); got frames of a longer video')
             self.consistency.start_video()
             for t, frame in enumerate(frames):
-                pred = frame.pred_track_instances
-                masks = pred.masks.cpu().numpy().astype(bool)
-                scores = pred.scores.cpu().numpy()
-                shape = masks.shape[-2:] if masks.ndim == 3 else frame.metainfo['ori_shape'][:2]
-                gt = frame.get('gt_instances')
-                if gt is None:
-                    raise ValueError('the test data carry no ground truth (gt_instances); '
-                                     'add LoadTrackAnnotations to the test pipeline')
-                gt_masks = _gt_masks(gt, shape)
+                masks, scores, pred_ids, gt_masks, gt_ids = frame_tracks(frame)
+                shape = gt_masks.shape[-2:]
                 masked = mask_to_output(mask[b, t], frame.metainfo['img_shape'], shape)
                 pred_fg = foreground_union(masks, scores, self.score_thr, shape)
                 gt_fg = gt_masks.any(0) if len(gt_masks) else np.zeros(shape, bool)
                 self.accuracy.add(pred_fg.astype(np.uint8), gt_fg.astype(np.uint8), masked)
-                gt_ids = [int(i) for i in gt.instances_ids.tolist()] if 'instances_ids' in gt \
-                    else list(range(len(gt_masks)))
-                self.consistency.add_frame(dict(zip(gt_ids, gt_masks)), masks,
-                                           pred.instances_id.tolist(), scores)
+                self.consistency.add_frame(dict(zip(gt_ids, gt_masks)), masks, pred_ids, scores)
                 if self.example is None:
                     self.example = dict(pred=_label_map(masks, scores, self.score_thr, shape),
                                         gt=_label_map(gt_masks, np.ones(len(gt_masks)), 0.5,

@@ -176,9 +176,7 @@ def run_group(bench: str, seed: int, out: str, preset_name: str,
 
 
 def _run_group(job: tuple) -> str:
-    bench, seed, out, preset, variants, presets = job
-    PRESETS.update(presets)  # a spawned worker sees only the module's presets
-    return run_group(bench, seed, out, preset, variants)
+    return run_group(*job)
 
 
 def main(argv=None) -> dict:
@@ -187,9 +185,6 @@ def main(argv=None) -> dict:
     parser.add_argument('--benches', nargs='+', default=list(BENCHES), choices=list(BENCHES))
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument('--preset', default='cpu', choices=list(PRESETS))
-    parser.add_argument('--iters', type=int, default=None,
-                        help='every stage\'s iterations (smoke runs; recorded as preset '
-                        '"<preset>-<iters>it" so they never mix with full runs)')
     parser.add_argument('--jobs', type=int, default=2,
                         help='(benchmark, seed) groups run at once, one thread each')
     parser.add_argument('--out', default=osp.join(REPO, 'work_dirs', 'dvispp_ablation'))
@@ -206,11 +201,7 @@ def main(argv=None) -> dict:
     for b in sorted(set(args.benches) - set(benches)):
         print(f'[dvispp-ablation] {b} skipped: the real clips ({REAL}) are not here')
     preset = args.preset
-    if args.iters:
-        preset = f'{args.preset}-{args.iters}it'
-        PRESETS[preset] = dict(PRESETS[args.preset],
-                               iters={s: args.iters for s in STAGES})
-    jobs = [(b, s, args.out, preset, tuple(args.variants), PRESETS) for s in args.seeds
+    jobs = [(b, s, args.out, preset, tuple(args.variants)) for s in args.seeds
             for b in benches]
     start = time.time()
     if args.jobs > 1 and len(jobs) > 1:

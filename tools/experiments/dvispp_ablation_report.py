@@ -148,7 +148,7 @@ def markdown(summary: dict, device_note: Optional[str] = None) -> str:
     return '\n'.join(lines)
 
 
-def plot(summary: dict, runs: List[dict], out_dir: str) -> List[str]:
+def plot(summary: dict, out_dir: str) -> List[str]:
     """``dvispp_id_switches.png`` (VIS) and ``dvispp_robustness.png`` (main metric vs masked
     share, offline models); mean ± std over seeds."""
     import matplotlib
@@ -156,8 +156,8 @@ def plot(summary: dict, runs: List[dict], out_dir: str) -> List[str]:
     import matplotlib.pyplot as plt
     os.makedirs(out_dir, exist_ok=True)
     paths = []
-    vis = [b for b, st in summary.items() if next(iter(st['online'].values()))['task'] == 'vis'
-           ] if summary else []
+    vis = [b for b, st in summary.items()
+           if any(row['task'] == 'vis' for rows in st.values() for row in rows.values())]
     if vis:
         fig, axes = plt.subplots(1, len(vis), figsize=(5 * len(vis), 3.4), squeeze=False)
         for ax, bench in zip(axes[0], vis):
@@ -223,7 +223,7 @@ def write_report(runs: List[dict], out: str, preset: str, update_docs: bool = Fa
     if update_docs:
         figures = osp.join(docs_dir, 'results')
         suffix = '' if preset == 'cpu' else f'_{preset}'
-        pngs = plot(summary, runs, osp.join(figures, f'dvispp{suffix}'))
+        pngs = plot(summary, osp.join(figures, f'dvispp{suffix}'))
         with open(osp.join(figures, f'dvispp_ablation_summary{suffix}.json'), 'w') as f:
             json.dump(summary, f, indent=1)
         text += '\n' + '\n'.join(f'![{osp.basename(p)[:-4]}]({osp.relpath(p, docs_dir)})'
